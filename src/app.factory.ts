@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+import fastifyCookie from '@fastify/cookie';
+import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { LogController } from 'fastify';
+import type { Logger as Pino } from 'pino';
+
+import { AppModule } from './app.module';
+import { AppError } from './common/app-error';
+import { ErrorCode } from './common/error-codes';
+import { refuseHostileInput } from './common/hostile-input';
+import { HttpExceptionFilter } from './common/http-exception.filter';
+import { AppConfig } from './config/app-config';
+import { parseEnv } from './config/env.schema';
+import { instrumentHttp } from './telemetry/metrics';
+import { createPino, PinoNestLogger } from './telemetry/logger';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Flatten class-validator errors into "field: problem" lines, nested paths included. */
+function describe(errors: ValidationError[], parent = ''): string[] {
+  return errors.flatMap((e) => {
+    const path = parent ? `${parent}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((m) =>
+      m.includes('should not exist') ? `${path} is not an accepted field` : m,
+    );
+    return [...own, ...describe(e.children ?? [], path)];
+  });
+}
+
+export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('TicketNest API')
+    .setDescription(
+      'Ticket booking for the on-sale rush. Errors are `{statusCode, code, message}` with a stable `code`.',
+    )
+    .setVersion('0.1.0')
+    .addBearerAuth()
+    .addCookieAuth('Authorization')
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}
+
+/**
+ * The whole HTTP application, configured the same way for `npm start`, tests and the
+ * benchmark. The caller decides whether and where to listen.
+ */
+export async function createApp(options: { pino?: Pino } = {}): Promise<NestFastifyApplication> {
+  const bootConfig = new AppConfig(parseEnv(process.env));
+  const pino = options.pino ?? createPino(bootConfig.logLevel);
+  const adapter = new FastifyAdapter({
+    loggerInstance: pino,
+    // One access-log pair per request costs real CPU in a rush: only at LOG_LEVEL=debug/trace.
+    logController: new LogController({
+      disableRequestLogging: bootConfig.logLevel !== 'debug' && bootConfig.logLevel !== 'trace',
+    }),
+    bodyLimit: bootConfig.bodyLimitBytes,
+    trustProxy: bootConfig.trustProxy,
+    requestIdHeader: false,
+    genReqId: (req: IncomingMessage) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
+    logger: new PinoNestLogger(pino),
+    bufferLogs: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  await app.register(fastifyCookie);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+  instrumentHttp(fastify);
+  refuseHostileInput(fastify);
+
+  app.useGlobalFilters(new HttpExceptionFilter());
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: true,
+      transform: true,
+      stopAtFirstError: false,
+      validationError: { target: false, value: false },
+      exceptionFactory: (errors) => {
+        const details = describe(errors);
+        return new AppError(
+          ErrorCode.ValidationFailed,
+          details[0] ?? 'The request is not valid.',
+          {},
+          details,
+        );
+      },
+    }),
+  );
+  SwaggerModule.setup('api/docs', app, () => buildOpenApi(app), {
+    jsonDocumentUrl: 'api/docs-json',
+  });
+  app.enableShutdownHooks();
+  return app;
+}

@@ -1,0 +1,30 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { AuthModule } from './auth/auth.module';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { dataSourceOptions } from './database/data-source';
+import { DatabaseModule } from './database/database.module';
+import { GoodsModule } from './goods/goods.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { RedisModule } from './redis/redis.module';
+import { TelemetryModule } from './telemetry/telemetry.module';
+
+@Module({
+  imports: [
+    ConfigModule,
+    TypeOrmModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) =>
+        dataSourceOptions(config.databaseUrl, config.databasePoolSize),
+    }),
+    DatabaseModule,
+    RedisModule,
+    RateLimitModule,
+    AuthModule,
+    GoodsModule,
+    TelemetryModule,
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,30 @@
+import { Global, Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+
+import { UsersController } from '../users/users.controller';
+import { UsersRepository } from '../users/users.repository';
+import { UsersService } from '../users/users.service';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { JwtAuthGuard } from './jwt-auth.guard';
+import { LoginLimiter } from './login-limiter';
+import { PasswordHasher } from './password-hasher';
+import { TokenService } from './token.service';
+
+/** Users and authentication; global so any module can guard its routes. */
+@Global()
+@Module({
+  imports: [JwtModule.register({})],
+  controllers: [AuthController, UsersController],
+  providers: [
+    AuthService,
+    UsersService,
+    UsersRepository,
+    PasswordHasher,
+    TokenService,
+    LoginLimiter,
+    JwtAuthGuard,
+  ],
+  exports: [TokenService, JwtAuthGuard, UsersRepository, PasswordHasher],
+})
+export class AuthModule {}

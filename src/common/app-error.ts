@@ -1,0 +1,51 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+import { ErrorBody, ErrorCode, errorMessages } from './error-codes';
+
+const statusOf: Record<ErrorCode, HttpStatus> = {
+  [ErrorCode.ValidationFailed]: HttpStatus.BAD_REQUEST,
+  [ErrorCode.MalformedJson]: HttpStatus.BAD_REQUEST,
+  [ErrorCode.UnsupportedMediaType]: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  [ErrorCode.PayloadTooLarge]: HttpStatus.PAYLOAD_TOO_LARGE,
+  [ErrorCode.Unauthorized]: HttpStatus.UNAUTHORIZED,
+  [ErrorCode.InvalidCredentials]: HttpStatus.UNAUTHORIZED,
+  [ErrorCode.Forbidden]: HttpStatus.FORBIDDEN,
+  [ErrorCode.NotFound]: HttpStatus.NOT_FOUND,
+  [ErrorCode.RouteNotFound]: HttpStatus.NOT_FOUND,
+  [ErrorCode.MethodNotAllowed]: HttpStatus.METHOD_NOT_ALLOWED,
+  [ErrorCode.RateLimited]: HttpStatus.TOO_MANY_REQUESTS,
+  [ErrorCode.EmailTaken]: HttpStatus.CONFLICT,
+  [ErrorCode.NicknameTaken]: HttpStatus.CONFLICT,
+  [ErrorCode.BookingLimitBelowBooked]: HttpStatus.CONFLICT,
+  [ErrorCode.GoodsHasBookings]: HttpStatus.CONFLICT,
+  [ErrorCode.Conflict]: HttpStatus.CONFLICT,
+  [ErrorCode.ServiceUnavailable]: HttpStatus.SERVICE_UNAVAILABLE,
+  [ErrorCode.InternalError]: HttpStatus.INTERNAL_SERVER_ERROR,
+};
+
+/**
+ * The one error type services throw. It already knows its HTTP status, so the filter at the
+ * edge only serialises it; `headers` carries e.g. Retry-After.
+ */
+export class AppError extends HttpException {
+  override name = 'AppError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string = errorMessages[code],
+    readonly headers: Record<string, string> = {},
+    readonly details?: string[],
+  ) {
+    const body: ErrorBody = { statusCode: statusOf[code], code, message };
+    if (details) {
+      body.details = details;
+    }
+    super(body, statusOf[code]);
+  }
+
+  static rateLimited(retryAfterSeconds: number): AppError {
+    return new AppError(ErrorCode.RateLimited, undefined, {
+      'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    });
+  }
+}

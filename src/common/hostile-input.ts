@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+
+import { AppError } from './app-error';
+import { ErrorCode } from './error-codes';
+
+const MAX_DEPTH = 32;
+
+/** True when a NUL character hides anywhere in the value (PostgreSQL text refuses it). */
+function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') {
+    return value.includes('\u0000');
+  }
+  if (depth > MAX_DEPTH) {
+    return true;
+  }
+  if (Array.isArray(value)) {
+    return value.some((v) => containsNul(v, depth + 1));
+  }
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).some(
+      ([k, v]) => k.includes('\u0000') || containsNul(v, depth + 1),
+    );
+  }
+  return false;
+}
+
+/**
+ * Refuse, before any handler runs, input no handler should have to think about: NUL
+ * characters (PostgreSQL cannot store them) and absurdly deep nesting.
+ */
+export function refuseHostileInput(fastify: FastifyInstance): void {
+  fastify.addHook('preHandler', (request, _reply, done) => {
+    if (containsNul(request.body) || containsNul(request.query) || containsNul(request.params)) {
+      done(
+        new AppError(
+          ErrorCode.ValidationFailed,
+          'Text must not contain NUL characters or deep nesting.',
+        ),
+      );
+      return;
+    }
+    done();
+  });
+}

@@ -1,0 +1,100 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+import { AppError } from './app-error';
+import { ErrorBody, ErrorCode, errorMessages } from './error-codes';
+
+/** Fastify's own errors (raised before Nest sees the request) by their `code`. */
+const fastifyCodes: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: ErrorCode.PayloadTooLarge,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ErrorCode.UnsupportedMediaType,
+  FST_ERR_CTP_EMPTY_JSON_BODY: ErrorCode.MalformedJson,
+  FST_ERR_CTP_INVALID_JSON_BODY: ErrorCode.MalformedJson,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ErrorCode.ValidationFailed,
+  FST_ERR_BAD_URL: ErrorCode.ValidationFailed,
+  FST_ERR_ASYNC_CONSTRAINT: ErrorCode.ValidationFailed,
+};
+
+const codeByStatus: Partial<Record<number, ErrorCode>> = {
+  400: ErrorCode.ValidationFailed,
+  401: ErrorCode.Unauthorized,
+  403: ErrorCode.Forbidden,
+  404: ErrorCode.NotFound,
+  405: ErrorCode.MethodNotAllowed,
+  409: ErrorCode.Conflict,
+  413: ErrorCode.PayloadTooLarge,
+  415: ErrorCode.UnsupportedMediaType,
+  429: ErrorCode.RateLimited,
+  503: ErrorCode.ServiceUnavailable,
+};
+
+function fastifyCodeOf(error: unknown): ErrorCode | undefined {
+  const code =
+    typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? fastifyCodes[code] : undefined;
+}
+
+/** Turn any thrown value into `{statusCode, code, message}`; nothing else leaves the server. */
+export function toErrorBody(error: unknown): { body: ErrorBody; headers: Record<string, string> } {
+  if (error instanceof AppError) {
+    return { body: error.getResponse() as ErrorBody, headers: error.headers };
+  }
+  if (error instanceof ThrottlerException) {
+    return { body: bodyFor(ErrorCode.RateLimited), headers: {} };
+  }
+  // Nest wraps Fastify's own 4xx errors (bad JSON, body too large) with the original as cause.
+  const fastifyCode = fastifyCodeOf(error instanceof HttpException ? error.cause : error);
+  if (fastifyCode !== undefined) {
+    return { body: bodyFor(fastifyCode), headers: {} };
+  }
+  if (error instanceof HttpException) {
+    // Our own failures are AppErrors; a bare 404 here is Nest's "no such route".
+    const status = error.getStatus();
+    const code =
+      status === 404
+        ? ErrorCode.RouteNotFound
+        : (codeByStatus[status] ??
+          (status >= 500 ? ErrorCode.InternalError : ErrorCode.ValidationFailed));
+    return { body: bodyFor(code, status), headers: {} };
+  }
+  return { body: bodyFor(ErrorCode.InternalError), headers: {} };
+}
+
+function bodyFor(code: ErrorCode, statusCode?: number): ErrorBody {
+  const status = statusCode ?? new AppError(code).getStatus();
+  return { statusCode: status, code, message: errorMessages[code] };
+}
+
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpExceptionFilter');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const { body, headers } = toErrorBody(error);
+    if (body.statusCode >= HttpStatus.INTERNAL_SERVER_ERROR) {
+      // Logged once, here, with the route; the client sees only the generic body.
+      this.logger.error(
+        { err: error, route: request.routeOptions?.url, reqId: request.id },
+        'unhandled error',
+      );
+    }
+    if (
+      body.statusCode === HttpStatus.TOO_MANY_REQUESTS &&
+      !headers['Retry-After'] &&
+      !reply.hasHeader('retry-after')
+    ) {
+      headers['Retry-After'] = '1';
+    }
+    void reply.status(body.statusCode).headers(headers).send(body);
+  }
+}

@@ -1,0 +1,53 @@
+import { Env, parseDurationSeconds } from './env.schema';
+
+/** The typed, validated configuration every module injects. */
+export class AppConfig {
+  readonly nodeEnv: Env['NODE_ENV'];
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly databasePoolSize: number;
+  readonly redisUrl: string;
+  readonly redisKeyPrefix: string;
+  readonly jwtSecret: string;
+  readonly jwtExpiresInSeconds: number;
+  readonly admin?: { email: string; password: string };
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly trustProxy: boolean;
+  readonly bodyLimitBytes: number;
+  readonly loginMaxFailures: number;
+  readonly loginMaxFailuresPerIp: number;
+  readonly loginFailureWindowSeconds: number;
+  readonly authRateLimitPerMinute: number;
+  readonly goodsCacheTtlSeconds: number;
+  readonly seedDemoData: boolean;
+
+  constructor(env: Env) {
+    this.nodeEnv = env.NODE_ENV;
+    this.port = env.PORT;
+    this.host = env.HOST;
+    this.databaseUrl = env.DATABASE_URL;
+    this.databasePoolSize = env.DATABASE_POOL_SIZE;
+    this.redisUrl = env.REDIS_URL;
+    this.redisKeyPrefix = env.REDIS_KEY_PREFIX;
+    this.jwtSecret = env.JWT_SECRET;
+    this.jwtExpiresInSeconds = parseDurationSeconds(env.JWT_EXPIRES_IN);
+    this.admin =
+      env.ADMIN_EMAIL && env.ADMIN_PASSWORD
+        ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD }
+        : undefined;
+    this.logLevel = env.LOG_LEVEL;
+    this.trustProxy = env.TRUST_PROXY;
+    this.bodyLimitBytes = env.BODY_LIMIT_BYTES;
+    this.loginMaxFailures = env.LOGIN_MAX_FAILURES;
+    this.loginMaxFailuresPerIp = env.LOGIN_MAX_FAILURES_PER_IP;
+    this.loginFailureWindowSeconds = parseDurationSeconds(env.LOGIN_FAILURE_WINDOW);
+    this.authRateLimitPerMinute = env.AUTH_RATE_LIMIT_PER_MINUTE;
+    this.goodsCacheTtlSeconds = parseDurationSeconds(env.GOODS_CACHE_TTL);
+    this.seedDemoData = env.SEED_DEMO_DATA;
+  }
+
+  get isProduction(): boolean {
+    return this.nodeEnv === 'production';
+  }
+}

@@ -1,0 +1,178 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the service reads, with its default and a one-line description.
+ * Only this folder reads `process.env`; everything else injects the typed `AppConfig`.
+ */
+export const DEV_JWT_SECRET = 'dev-only-insecure-jwt-secret-change-me';
+
+const durationPattern = /^(\d+)(ms|s|m|h|d)?$/;
+const durationUnitsMs: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** '90' (seconds), '15m', '1h', '7d' → seconds. */
+export function parseDurationSeconds(value: string): number {
+  const match = durationPattern.exec(value.trim());
+  if (!match) {
+    throw new Error(`invalid duration '${value}'`);
+  }
+  const unit = match[2] ?? 's';
+  return Math.floor((Number(match[1]) * durationUnitsMs[unit]) / 1000);
+}
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+const duration = z
+  .string()
+  .refine((v) => durationPattern.test(v.trim()) && parseDurationSeconds(v) > 0, {
+    message: "must be a positive duration such as '3600', '15m', '1h' or '7d'",
+  });
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const envVariables = {
+  NODE_ENV: {
+    schema: z.enum(['development', 'production', 'test']).default('development'),
+    description: 'development | production | test; production refuses default secrets',
+  },
+  PORT: { schema: int(0, 65535).default(3000), description: 'HTTP port of the API' },
+  HOST: { schema: z.string().min(1).default('0.0.0.0'), description: 'interface to listen on' },
+  DATABASE_URL: {
+    schema: url(['postgres:', 'postgresql:']),
+    description: 'PostgreSQL connection URL (npm start provides one when unset)',
+  },
+  DATABASE_POOL_SIZE: {
+    schema: int(1, 200).default(20),
+    description: 'PostgreSQL pool size per process',
+  },
+  REDIS_URL: {
+    schema: url(['redis:', 'rediss:']),
+    description: 'Redis connection URL (npm start provides one when unset)',
+  },
+  REDIS_KEY_PREFIX: {
+    schema: z
+      .string()
+      .regex(/^[\w:.-]{1,64}$/)
+      .default('tn:'),
+    description: 'prefix of every Redis key, so several deployments or test runs share one Redis',
+  },
+  JWT_SECRET: {
+    schema: z.string().min(1).default(DEV_JWT_SECRET),
+    description: 'HS256 signing secret, at least 32 characters in production',
+    sensitive: true,
+  },
+  JWT_EXPIRES_IN: { schema: duration.default('1h'), description: 'access token lifetime' },
+  ADMIN_EMAIL: { schema: z.email().optional(), description: 'admin account ensured at start' },
+  ADMIN_PASSWORD: {
+    schema: z.string().min(8).optional(),
+    description: 'password of ADMIN_EMAIL (set both or neither)',
+    sensitive: true,
+  },
+  LOG_LEVEL: {
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    description: 'pino log level',
+  },
+  TRUST_PROXY: {
+    schema: bool.default(false),
+    description: 'trust X-Forwarded-For (set behind HAProxy) for client addresses',
+  },
+  BODY_LIMIT_BYTES: {
+    schema: int(1024, 10 * 1024 * 1024).default(64 * 1024),
+    description: 'largest accepted request body; larger gets 413',
+  },
+  LOGIN_MAX_FAILURES: {
+    schema: int(1, 1_000_000).default(10),
+    description: 'failed logins per account per window before 429',
+  },
+  LOGIN_MAX_FAILURES_PER_IP: {
+    schema: int(1, 1_000_000).default(100),
+    description: 'failed logins per client address per window before 429',
+  },
+  LOGIN_FAILURE_WINDOW: {
+    schema: duration.default('15m'),
+    description: 'window of the login failure limits',
+  },
+  AUTH_RATE_LIMIT_PER_MINUTE: {
+    schema: int(1, 1_000_000).default(60),
+    description: 'signup and login attempts per client address per minute',
+  },
+  GOODS_CACHE_TTL: {
+    schema: duration.default('5m'),
+    description: 'lifetime of cached goods reads',
+  },
+  SEED_DEMO_DATA: {
+    schema: bool.default(false),
+    description: 'seed a demo admin, host and goods when the database is empty (npm start sets it)',
+  },
+} as const;
+
+type Vars = typeof envVariables;
+export type Env = { [K in keyof Vars]: z.output<Vars[K]['schema']> };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Parse the whole environment; throws one ConfigError naming every bad variable. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(envVariables)) {
+    const raw = source[name];
+    const value = raw === undefined || raw === '' ? undefined : raw;
+    const parsed = spec.schema.safeParse(value);
+    if (parsed.success) {
+      out[name] = parsed.data;
+    } else {
+      const reason =
+        value === undefined ? 'is required' : parsed.error.issues.map((i) => i.message).join('; ');
+      const shown = 'sensitive' in spec || value === undefined ? '' : ` (got '${value}')`;
+      problems.push(`${name} ${reason}${shown}`);
+    }
+  }
+  const env = out as Env;
+  if (problems.length === 0) {
+    problems.push(...crossChecks(env));
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  return env;
+}
+
+function crossChecks(env: Env): string[] {
+  const problems: string[] = [];
+  if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
+    problems.push('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
+  }
+  if (env.NODE_ENV === 'production') {
+    if (env.SEED_DEMO_DATA) {
+      problems.push(
+        'SEED_DEMO_DATA must not be set in production (the demo accounts have public passwords)',
+      );
+    }
+    if (env.JWT_SECRET === DEV_JWT_SECRET) {
+      problems.push('JWT_SECRET must be set in production (the development default is public)');
+    } else if (env.JWT_SECRET.length < 32) {
+      problems.push('JWT_SECRET must be at least 32 characters in production');
+    }
+  }
+  return problems;
+}

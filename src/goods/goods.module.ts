@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+
+import { GoodsCache } from './goods.cache';
+import { GoodsController } from './goods.controller';
+import { GoodsRepository } from './goods.repository';
+import { GoodsService } from './goods.service';
+
+@Module({
+  controllers: [GoodsController],
+  providers: [GoodsService, GoodsRepository, GoodsCache],
+  exports: [GoodsService, GoodsRepository, GoodsCache],
+})
+export class GoodsModule {}

@@ -1,0 +1,43 @@
+import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+
+import { AppConfig } from '../config/app-config';
+import { defineScripts, ScriptedRedis } from './scripts';
+
+export const REDIS = Symbol('REDIS');
+
+export function createRedis(url: string, keyPrefix: string): ScriptedRedis {
+  const redis = new Redis(url, {
+    keyPrefix,
+    connectTimeout: 2000,
+    // Fail fast instead of queueing forever: callers turn errors into 503s.
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(times * 100, 2000),
+  });
+  defineScripts(redis);
+  return redis as ScriptedRedis;
+}
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: REDIS,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => {
+        const redis = createRedis(config.redisUrl, config.redisKeyPrefix);
+        const logger = new Logger('Redis');
+        redis.on('error', (err: Error) => logger.warn(`redis: ${err.message}`));
+        return redis;
+      },
+    },
+  ],
+  exports: [REDIS],
+})
+export class RedisModule implements OnApplicationShutdown {
+  constructor(@Inject(REDIS) private readonly redis: ScriptedRedis) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

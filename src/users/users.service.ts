@@ -1,0 +1,49 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+
+import type { AuthUser } from '../auth/auth-user';
+import { PasswordHasher } from '../auth/password-hasher';
+import { AppError } from '../common/app-error';
+import { ErrorCode } from '../common/error-codes';
+import { AppConfig } from '../config/app-config';
+import { ChangeRoleDto, UserDto } from './user.dto';
+import { UsersRepository } from './users.repository';
+
+@Injectable()
+export class UsersService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(UsersService.name);
+
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly config: AppConfig,
+  ) {}
+
+  async changeRole(who: AuthUser, userId: number, dto: ChangeRoleDto): Promise<UserDto> {
+    if (userId === who.id) {
+      // Keeps at least one admin: nobody can lock themselves (and everyone) out.
+      throw new AppError(ErrorCode.Conflict, 'You cannot change your own role.');
+    }
+    const user = await this.users.setRole(userId, dto.role);
+    if (!user) {
+      throw new AppError(ErrorCode.NotFound, 'No such user.');
+    }
+    return UserDto.from(user);
+  }
+
+  /** ADMIN_EMAIL/ADMIN_PASSWORD: that admin exists after start, with that password. */
+  async onApplicationBootstrap(): Promise<void> {
+    const admin = this.config.admin;
+    if (!admin) {
+      return;
+    }
+    const email = admin.email.trim().toLowerCase();
+    const base = email.split('@')[0].replace(/\s/g, '').slice(0, 10) || 'admin';
+    const nickname = (await this.users.nicknameTaken(base)) ? `adm${Date.now() % 1e7}` : base;
+    const user = await this.users.upsertAdmin(
+      email,
+      nickname,
+      await this.hasher.hash(admin.password),
+    );
+    this.logger.log(`admin ${user.email} (id ${user.id}) ensured`);
+  }
+}
