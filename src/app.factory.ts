@@ -66,7 +66,7 @@ export async function createApp(options: { pino?: Pino } = {}): Promise<NestFast
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(), adapter, {
     logger: new PinoNestLogger(pino),
     bufferLogs: false,
   });

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { AuthModule } from './auth/auth.module';
@@ -11,20 +11,25 @@ import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisModule } from './redis/redis.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
 
-@Module({
-  imports: [
-    ConfigModule,
-    TypeOrmModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) =>
-        dataSourceOptions(config.databaseUrl, config.databasePoolSize),
-    }),
-    DatabaseModule,
-    RedisModule,
-    RateLimitModule,
-    AuthModule,
-    GoodsModule,
-    TelemetryModule,
-  ],
-})
-export class AppModule {}
+@Module({})
+export class AppModule {
+  static register(): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.register(),
+        TypeOrmModule.forRootAsync({
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) =>
+            dataSourceOptions(config.databaseUrl, config.databasePoolSize),
+        }),
+        DatabaseModule,
+        RedisModule,
+        RateLimitModule,
+        AuthModule,
+        GoodsModule,
+        TelemetryModule,
+      ],
+    };
+  }
+}

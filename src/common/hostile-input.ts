@@ -6,7 +6,7 @@ import { ErrorCode } from './error-codes';
 const MAX_DEPTH = 32;
 
 /** True when a NUL character hides anywhere in the value (PostgreSQL text refuses it). */
-function containsNul(value: unknown, depth = 0): boolean {
+export function containsNul(value: unknown, depth = 0): boolean {
   if (typeof value === 'string') {
     return value.includes('\u0000');
   }

@@ -1,0 +1,177 @@
+// `npm test`: every tier (unit, integration, e2e) against real PostgreSQL and Redis.
+// Uses DATABASE_URL / REDIS_URL when set (as servers: each run makes its own databases and
+// key prefix there and removes them); otherwise starts private ones like `npm start` does.
+// Extra arguments filter test files: `npm test -- goods` runs files whose path has "goods".
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, relative } from 'node:path';
+
+import {
+  ensureDependencies,
+  freePort,
+  root,
+  run,
+  say,
+  startPostgres,
+  startRedis,
+} from './lib/services.mjs';
+
+const tiers = [
+  { name: 'unit', dir: '.build/src', suffix: '.spec.js', concurrency: 2 },
+  { name: 'integration', dir: '.build/test/integration', suffix: '.int-spec.js', concurrency: 2 },
+  { name: 'e2e', dir: '.build/test/e2e', suffix: '.e2e-spec.js', concurrency: 2 },
+];
+
+function findFiles(dir, suffix) {
+  let out = [];
+  let entries = [];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) {
+      out = out.concat(findFiles(path, suffix));
+    } else if (name.endsWith(suffix)) {
+      out.push(path);
+    }
+  }
+  return out.sort();
+}
+
+async function main() {
+  const filters = process.argv.slice(2);
+  ensureDependencies();
+  say('compiling (tsc → .build)…');
+  rmSync(join(root, '.build'), { recursive: true, force: true });
+  run(process.execPath, [
+    join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+    '-p',
+    'tsconfig.json',
+  ]);
+
+  const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const stops = [];
+  const scratch = join(root, '.data', 'test', runId);
+  let failed = false;
+  try {
+    let adminUrl = process.env.DATABASE_URL;
+    if (!adminUrl) {
+      const pg = await startPostgres({
+        dataDir: join(scratch, 'postgres'),
+        port: await freePort(),
+      });
+      stops.push(pg.stop);
+      adminUrl = pg.adminUrl;
+      say('PostgreSQL: private, for this run');
+    }
+    let redisUrl = process.env.REDIS_URL;
+    if (!redisUrl) {
+      const redis = await startRedis({ dataDir: join(scratch, 'redis'), port: await freePort() });
+      stops.push(redis.stop);
+      redisUrl = redis.url;
+      say('Redis: private, for this run');
+    }
+    const template = `tn_test_${runId}`;
+    await createTemplate(adminUrl, template);
+    const env = {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+      TEST_RUN_ID: runId,
+      TEST_PG_ADMIN_URL: adminUrl,
+      TEST_TEMPLATE_DB: template,
+      REDIS_URL: redisUrl,
+      DATABASE_URL: databaseUrl(adminUrl, template),
+    };
+    try {
+      for (const tier of tiers) {
+        const files = findFiles(join(root, tier.dir), tier.suffix).filter(
+          (f) => filters.length === 0 || filters.some((word) => f.includes(word)),
+        );
+        if (files.length === 0) {
+          continue;
+        }
+        say(`${tier.name}: ${files.length} file(s)`);
+        const result = spawnSync(
+          process.execPath,
+          [
+            '--enable-source-maps',
+            '--test',
+            '--test-reporter=spec',
+            `--test-concurrency=${tier.concurrency}`,
+            '--test-timeout=180000',
+            ...files.map((f) => relative(root, f)),
+          ],
+          { cwd: root, env, stdio: 'inherit' },
+        );
+        if (result.status !== 0) {
+          failed = true;
+          say(`${tier.name} tier failed`);
+        }
+      }
+    } finally {
+      await cleanUp(adminUrl, redisUrl, runId);
+    }
+  } finally {
+    for (const stop of stops.reverse()) {
+      await stop();
+    }
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  say(failed ? 'FAILED' : 'all tiers passed');
+  process.exit(failed ? 1 : 0);
+}
+
+function databaseUrl(serverUrl, database) {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/** One migrated database per run; every test file clones it (CREATE DATABASE … TEMPLATE). */
+async function createTemplate(adminUrl, template) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  await client.query(`CREATE DATABASE "${template}"`);
+  await client.end();
+  const { runMigrations } = createRequire(import.meta.url)(
+    join(root, '.build', 'src', 'database', 'data-source.js'),
+  );
+  await runMigrations(databaseUrl(adminUrl, template));
+}
+
+async function cleanUp(adminUrl, redisUrl, runId) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  const { rows } = await client.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [
+    `tn_test_${runId}%`,
+  ]);
+  for (const { datname } of rows) {
+    await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  }
+  await client.end();
+  const { default: Redis } = await import('ioredis');
+  const redis = new Redis(redisUrl, { lazyConnect: true });
+  await redis.connect();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `tn-test-${runId}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) {
+      await redis.del(...keys);
+    }
+  } while (cursor !== '0');
+  await redis.quit();
+}
+
+main().catch((error) => {
+  say(`test run failed to set up: ${error.stack ?? error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { describe, it } from 'node:test';
+
+import { JwtService } from '@nestjs/jwt';
+import jwt from 'jsonwebtoken';
+
+import { AppConfig } from '../config/app-config';
+import { parseEnv } from '../config/env.schema';
+import { Role } from '../users/user.entity';
+import { TokenService } from './token.service';
+
+const secret = 'unit-test-secret-0123456789-0123456789';
+const config = new AppConfig(
+  parseEnv({
+    DATABASE_URL: 'postgres://x@h/db',
+    REDIS_URL: 'redis://h',
+    JWT_SECRET: secret,
+    JWT_EXPIRES_IN: '1h',
+  }),
+);
+const tokens = new TokenService(new JwtService({}), config);
+
+const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const now = () => Math.floor(Date.now() / 1000);
+
+describe('TokenService', () => {
+  it('round-trips a user and sets exp from JWT_EXPIRES_IN', () => {
+    const token = tokens.sign({ id: 7, role: Role.Host });
+    assert.deepEqual(tokens.verify(token), { id: 7, role: Role.Host });
+    const claims = jwt.decode(token) as { exp: number; iat: number };
+    assert.equal(claims.exp - claims.iat, 3600);
+    assert.equal(
+      (jwt.decode(token, { complete: true }) as { header: { alg: string } }).header.alg,
+      'HS256',
+    );
+  });
+
+  it("refuses alg 'none'", () => {
+    const token = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: '1', role: 'admin', exp: now() + 60 })}.`;
+    assert.equal(tokens.verify(token), undefined);
+  });
+
+  it('refuses another HMAC algorithm with the right secret', () => {
+    const token = jwt.sign({ sub: '1', role: 'admin' }, secret, {
+      algorithm: 'HS512',
+      expiresIn: 60,
+    });
+    assert.equal(tokens.verify(token), undefined);
+  });
+
+  it('refuses an RS256 token', () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const token = jwt.sign({ sub: '1', role: 'admin' }, privateKey, {
+      algorithm: 'RS256',
+      expiresIn: 60,
+    });
+    assert.equal(tokens.verify(token), undefined);
+  });
+
+  it('refuses a bad signature and a past exp', () => {
+    const forged = jwt.sign({ sub: '1', role: 'admin' }, 'another-secret', {
+      algorithm: 'HS256',
+      expiresIn: 60,
+    });
+    assert.equal(tokens.verify(forged), undefined);
+    const expired = jwt.sign({ sub: '1', role: 'admin', exp: now() - 10 }, secret, {
+      algorithm: 'HS256',
+    });
+    assert.equal(tokens.verify(expired), undefined);
+  });
+
+  it('refuses a correctly signed token with bad claims', () => {
+    const header = b64({ alg: 'HS256', typ: 'JWT' });
+    for (const claims of [
+      { sub: 'x', role: 'user' },
+      { sub: '1', role: 'root' },
+      { sub: '0', role: 'user' },
+    ]) {
+      const body = b64({ ...claims, exp: now() + 60 });
+      const sig = createHmac('sha256', secret).update(`${header}.${body}`).digest('base64url');
+      assert.equal(tokens.verify(`${header}.${body}.${sig}`), undefined, JSON.stringify(claims));
+    }
+  });
+});

@@ -1,0 +1,262 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import jwt from 'jsonwebtoken';
+
+import { Role } from '../../src/users/user.entity';
+import { snapshot, TestApp, TEST_PASSWORD } from '../support/app';
+
+const signup = (n: string, extra: Record<string, unknown> = {}) => ({
+  email: `${n}@example.com`,
+  password: 'Sup3r$ecret',
+  confirm: 'Sup3r$ecret',
+  nickname: n,
+  ...extra,
+});
+
+describe('auth', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await TestApp.start();
+  });
+  after(() => t.close());
+
+  describe('POST /api/auth/signup', () => {
+    it('creates a user and never returns the password or its hash', async () => {
+      const reply = await t.request('POST', '/api/auth/signup', {
+        body: signup('alice', { email: 'Alice@Example.COM' }),
+      });
+      assert.equal(reply.status, 201);
+      assert.deepEqual(Object.keys(reply.body).sort(), [
+        'createdAt',
+        'email',
+        'id',
+        'nickname',
+        'role',
+      ]);
+      assert.equal(reply.body.email, 'alice@example.com');
+      assert.equal(reply.body.role, 'user');
+      assert.ok(!reply.text.includes('Sup3r') && !reply.text.includes('argon2'));
+      const { rows } = await t.db.query('SELECT password_hash FROM users WHERE id = $1', [
+        reply.body.id,
+      ]);
+      assert.match(rows[0].password_hash, /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+    });
+
+    it('refuses a taken email (any case) and a taken nickname with 409', async () => {
+      await t.request('POST', '/api/auth/signup', { body: signup('bob') });
+      const email = await t.request('POST', '/api/auth/signup', {
+        body: signup('bob2', { email: 'BOB@example.com' }),
+      });
+      assert.equal(email.status, 409);
+      assert.equal(email.body.code, 'EMAIL_TAKEN');
+      const nick = await t.request('POST', '/api/auth/signup', {
+        body: signup('bob', { email: 'other@example.com' }),
+      });
+      assert.equal(nick.status, 409);
+      assert.equal(nick.body.code, 'NICKNAME_TAKEN');
+    });
+
+    it('refuses each broken rule with 400 VALIDATION_FAILED and stores nothing', async () => {
+      const before = await snapshot(t.db);
+      const cases: Record<string, unknown>[] = [
+        signup('c1', { email: 'nope' }),
+        signup('c2', { password: 'short1!A', confirm: 'short1!' }),
+        signup('c3', { password: 'alllower1!', confirm: 'alllower1!' }),
+        signup('c4', { password: 'ALLUPPER1!', confirm: 'ALLUPPER1!' }),
+        signup('c5', { password: 'NoDigits!!', confirm: 'NoDigits!!' }),
+        signup('c6', { password: 'NoSymbol11', confirm: 'NoSymbol11' }),
+        signup('c7', { password: 'Aa1!', confirm: 'Aa1!' }),
+        signup('c8', { nickname: 'two words' }),
+        signup('c9', { nickname: 'elevenchars' }),
+        signup('c10', { nickname: '' }),
+        { email: 'x@example.com', password: 'Sup3r$ecret', confirm: 'Sup3r$ecret' },
+        {},
+      ];
+      for (const body of cases) {
+        const reply = await t.request('POST', '/api/auth/signup', { body });
+        assert.equal(reply.status, 400, JSON.stringify(body));
+        assert.equal(reply.body.code, 'VALIDATION_FAILED');
+        assert.equal(typeof reply.body.message, 'string');
+      }
+      assert.equal(await snapshot(t.db), before);
+    });
+
+    it('refuses mass assignment of role and id', async () => {
+      for (const extra of [{ role: 'admin' }, { id: 1 }, { passwordHash: 'x' }]) {
+        const reply = await t.request('POST', '/api/auth/signup', { body: signup('mass', extra) });
+        assert.equal(reply.status, 400);
+        assert.match(reply.body.message, /is not an accepted field/);
+      }
+      const { rowCount } = await t.db.query(`SELECT 1 FROM users WHERE nickname = 'mass'`);
+      assert.equal(rowCount, 0);
+    });
+  });
+
+  describe('login, me, logout', () => {
+    it('logs in with a token and an httpOnly SameSite cookie, usable by /me', async () => {
+      await t.request('POST', '/api/auth/signup', { body: signup('carol') });
+      const reply = await t.request('POST', '/api/auth/login', {
+        body: { email: 'CAROL@example.com', password: 'Sup3r$ecret' },
+      });
+      assert.equal(reply.status, 200);
+      assert.equal(typeof reply.body.accessToken, 'string');
+      const cookie = reply.headers.get('set-cookie') ?? '';
+      assert.match(cookie, /^Authorization=[\w-]+\.[\w-]+\.[\w-]+;/);
+      assert.match(cookie, /HttpOnly/i);
+      assert.match(cookie, /SameSite=Lax/i);
+
+      const viaBearer = await t.request('GET', '/api/auth/me', { token: reply.body.accessToken });
+      assert.equal(viaBearer.status, 200);
+      assert.equal(viaBearer.body.nickname, 'carol');
+      const viaCookie = await t.request('GET', '/api/auth/me', {
+        headers: { cookie: cookie.split(';')[0] },
+      });
+      assert.equal(viaCookie.status, 200);
+      assert.equal(viaCookie.body.email, 'carol@example.com');
+
+      const logout = await t.request('POST', '/api/auth/logout', {
+        headers: { cookie: cookie.split(';')[0] },
+      });
+      assert.equal(logout.status, 204);
+      assert.match(
+        logout.headers.get('set-cookie') ?? '',
+        /Authorization=;.*(Expires=Thu, 01 Jan 1970|Max-Age=0)/i,
+      );
+    });
+
+    it('answers a wrong password and an unknown email identically, in similar time', async () => {
+      await t.request('POST', '/api/auth/signup', { body: signup('dave') });
+      const timed = async (email: string) => {
+        const start = process.hrtime.bigint();
+        const reply = await t.request('POST', '/api/auth/login', {
+          body: { email, password: 'Wr0ng$pass' },
+        });
+        return { reply, ms: Number(process.hrtime.bigint() - start) / 1e6 };
+      };
+      const wrong: number[] = [];
+      const unknown: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const a = await timed('dave@example.com');
+        const b = await timed(`ghost${i}@example.com`);
+        assert.equal(a.reply.status, 401);
+        assert.deepEqual(a.reply.body, b.reply.body);
+        assert.equal(a.reply.body.code, 'INVALID_CREDENTIALS');
+        wrong.push(a.ms);
+        unknown.push(b.ms);
+      }
+      const median = (xs: number[]) => xs.sort((x, y) => x - y)[2];
+      // An unknown email still pays for one argon2 verification (no fast path to probe).
+      assert.ok(
+        median(unknown) > median(wrong) * 0.4,
+        `unknown ${median(unknown)} ms vs wrong ${median(wrong)} ms`,
+      );
+    });
+
+    it('refuses /me without a token, with a forged, alg none, expired or other-algorithm token', async () => {
+      const user = await t.newUser();
+      const secret = process.env.JWT_SECRET!;
+      const now = Math.floor(Date.now() / 1000);
+      const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+      const tokens = [
+        undefined,
+        'garbage',
+        jwt.sign({ sub: String(user.id), role: 'user' }, 'not-the-secret', { algorithm: 'HS256' }),
+        `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: String(user.id), role: 'user', exp: now + 60 })}.`,
+        jwt.sign({ sub: String(user.id), role: 'user', exp: now - 1 }, secret, {
+          algorithm: 'HS256',
+        }),
+        jwt.sign({ sub: String(user.id), role: 'user' }, secret, { algorithm: 'HS384' }),
+      ];
+      for (const token of tokens) {
+        const reply = await t.request('GET', '/api/auth/me', { token });
+        assert.equal(reply.status, 401, String(token));
+        assert.equal(reply.body.code, 'UNAUTHORIZED');
+      }
+      const ok = await t.request('GET', '/api/auth/me', { token: user.token });
+      assert.equal(ok.status, 200);
+    });
+
+    it('refuses malformed login bodies with 400', async () => {
+      for (const body of [
+        {},
+        { email: 'a@b.co' },
+        { email: 1, password: 2 },
+        { email: 'a@b.co', password: 'x', extra: 1 },
+      ]) {
+        const reply = await t.request('POST', '/api/auth/login', { body });
+        assert.equal(reply.status, 400, JSON.stringify(body));
+        assert.equal(reply.body.code, 'VALIDATION_FAILED');
+      }
+    });
+  });
+
+  describe('admin-only role change', () => {
+    it('lets an admin promote a user to host, and nobody else', async () => {
+      const admin = await t.newUser(Role.Admin);
+      const host = await t.newUser(Role.Host);
+      const user = await t.newUser();
+      for (const who of [user, host]) {
+        const reply = await t.request('PATCH', `/api/users/${user.id}/role`, {
+          token: who.token,
+          body: { role: 'admin' },
+        });
+        assert.equal(reply.status, 403);
+        assert.equal(reply.body.code, 'FORBIDDEN');
+      }
+      const anonymous = await t.request('PATCH', `/api/users/${user.id}/role`, {
+        body: { role: 'host' },
+      });
+      assert.equal(anonymous.status, 401);
+
+      const promoted = await t.request('PATCH', `/api/users/${user.id}/role`, {
+        token: admin.token,
+        body: { role: 'host' },
+      });
+      assert.equal(promoted.status, 200);
+      assert.equal(promoted.body.role, 'host');
+      // The old token still says "user"; the database decides.
+      const create = await t.request('POST', '/api/goods', {
+        token: user.token,
+        body: {
+          title: 't',
+          content: 'c',
+          price: 1,
+          imgUrl: 'https://x.io/a.png',
+          showDate: '2027-01-01T00:00:00Z',
+          bookingLimit: 1,
+        },
+      });
+      assert.equal(create.status, 201);
+    });
+
+    it("refuses bad ids, unknown users, bad roles and changing one's own role", async () => {
+      const admin = await t.newUser(Role.Admin);
+      const cases: [string, unknown, number, string][] = [
+        ['abc', { role: 'host' }, 400, 'VALIDATION_FAILED'],
+        ['0', { role: 'host' }, 400, 'VALIDATION_FAILED'],
+        ['99999999999', { role: 'host' }, 400, 'VALIDATION_FAILED'],
+        ['999999', { role: 'host' }, 404, 'NOT_FOUND'],
+        [String(admin.id), { role: 'user' }, 409, 'CONFLICT'],
+        ['1', { role: 'superuser' }, 400, 'VALIDATION_FAILED'],
+        ['1', { role: 'host', id: 5 }, 400, 'VALIDATION_FAILED'],
+      ];
+      for (const [id, body, status, code] of cases) {
+        const reply = await t.request('PATCH', `/api/users/${id}/role`, {
+          token: admin.token,
+          body,
+        });
+        assert.equal(reply.status, status, `${id} ${JSON.stringify(body)}: ${reply.text}`);
+        assert.equal(reply.body.code, code);
+      }
+    });
+  });
+
+  it('the test password works for factory users (login path covers real hashes)', async () => {
+    const user = await t.newUser();
+    const reply = await t.request('POST', '/api/auth/login', {
+      body: { email: user.email, password: TEST_PASSWORD },
+    });
+    assert.equal(reply.status, 200);
+  });
+});
