@@ -7,6 +7,7 @@ const statusOf: Record<ErrorCode, HttpStatus> = {
   [ErrorCode.MalformedJson]: HttpStatus.BAD_REQUEST,
   [ErrorCode.UnsupportedMediaType]: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   [ErrorCode.PayloadTooLarge]: HttpStatus.PAYLOAD_TOO_LARGE,
+  [ErrorCode.UriTooLong]: HttpStatus.URI_TOO_LONG,
   [ErrorCode.Unauthorized]: HttpStatus.UNAUTHORIZED,
   [ErrorCode.InvalidCredentials]: HttpStatus.UNAUTHORIZED,
   [ErrorCode.Forbidden]: HttpStatus.FORBIDDEN,

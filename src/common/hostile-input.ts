@@ -24,11 +24,27 @@ export function containsNul(value: unknown, depth = 0): boolean {
   return false;
 }
 
+const hasBody = (headers: Record<string, string | string[] | undefined>): boolean =>
+  (headers['content-length'] !== undefined && headers['content-length'] !== '0') ||
+  headers['transfer-encoding'] !== undefined;
+
+/** application/json, with or without parameters; the API speaks nothing else. */
+function isJson(contentType: string | undefined): boolean {
+  return contentType?.split(';')[0].trim().toLowerCase() === 'application/json';
+}
+
 /**
  * Refuse, before any handler runs, input no handler should have to think about: NUL
- * characters (PostgreSQL cannot store them) and absurdly deep nesting.
+ * characters (PostgreSQL cannot store them), absurdly deep nesting, and bodies that are not JSON.
  */
 export function refuseHostileInput(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    if (hasBody(request.headers) && !isJson(request.headers['content-type'])) {
+      done(new AppError(ErrorCode.UnsupportedMediaType));
+      return;
+    }
+    done();
+  });
   fastify.addHook('preHandler', (request, _reply, done) => {
     if (containsNul(request.body) || containsNul(request.query) || containsNul(request.params)) {
       done(

@@ -65,6 +65,9 @@ export class GoodsService {
     if (dto.bookingLimit !== undefined && dto.bookingLimit < current.bookingCount) {
       throw new AppError(ErrorCode.BookingLimitBelowBooked);
     }
+    if (Object.values(dto).every((v) => v === undefined)) {
+      return current; // nothing to change: no write, no new updatedAt
+    }
     const updated = await this.write(() => this.goods.update(goodsId, dto as Partial<GoodsFields>));
     if (!updated) {
       throw new AppError(ErrorCode.NotFound, 'No such goods.');
