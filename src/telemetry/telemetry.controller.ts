@@ -1,12 +1,22 @@
-import { Controller, Get, Header, Inject } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Header, Inject, ServiceUnavailableException } from '@nestjs/common';
+import {
+  ApiExcludeEndpoint,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import {
   HealthCheck,
+  HealthCheckResult,
   HealthCheckService,
   HealthIndicatorService,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 
+import { AppError } from '../common/app-error';
+import { ErrorBodyDto } from '../common/error-body.dto';
+import { ErrorCode } from '../common/error-codes';
 import { REDIS } from '../redis/redis.module';
 import type { ScriptedRedis } from '../redis/scripts';
 import { registry } from './metrics';
@@ -30,8 +40,29 @@ export class TelemetryController {
 
   @Get('health/ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: PostgreSQL and Redis answer (503 otherwise)' })
-  ready() {
+  @ApiOperation({
+    summary: 'Readiness: PostgreSQL and Redis answer (503 SERVICE_UNAVAILABLE otherwise)',
+  })
+  @ApiServiceUnavailableResponse({
+    type: ErrorBodyDto,
+    description: "details name each dependency's state",
+  })
+  async ready(): Promise<HealthCheckResult> {
+    try {
+      return await this.check();
+    } catch (error) {
+      if (error instanceof ServiceUnavailableException) {
+        const { details } = error.getResponse() as HealthCheckResult;
+        const states = Object.entries(
+          details as Record<string, { status: string; message?: unknown }>,
+        ).map(([name, d]) => `${name}: ${d.status}${d.message ? ` (${String(d.message)})` : ''}`);
+        throw new AppError(ErrorCode.ServiceUnavailable, 'Not ready.', {}, states);
+      }
+      throw error;
+    }
+  }
+
+  private check(): Promise<HealthCheckResult> {
     return this.health.check([
       () => this.db.pingCheck('postgres', { timeout: 1500 }),
       () =>

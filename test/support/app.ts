@@ -11,6 +11,8 @@ import { Role } from '../../src/users/user.entity';
 import { freshDatabaseUrl, freshRedisPrefix, testEnv } from './env';
 
 export const TEST_PASSWORD = 'Passw0rd!';
+/** The run's Redis, read before any test overrides REDIS_URL for its app. */
+const RUN_REDIS_URL = testEnv('REDIS_URL');
 let passwordHash: Promise<string> | undefined;
 
 export interface Reply<T = any> {
@@ -59,7 +61,7 @@ export class TestApp {
       NODE_ENV: 'test',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       DATABASE_URL: databaseUrl,
-      REDIS_URL: testEnv('REDIS_URL'),
+      REDIS_URL: RUN_REDIS_URL,
       REDIS_KEY_PREFIX: redisPrefix,
       JWT_SECRET: 'test-secret-that-is-long-enough-0123456789',
       LOGIN_MAX_FAILURES: '1000',
@@ -72,7 +74,7 @@ export class TestApp {
     await app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.getHttpServer().address() as { port: number };
     const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
-    const redis = new Redis(testEnv('REDIS_URL'), { keyPrefix: redisPrefix });
+    const redis = new Redis(RUN_REDIS_URL, { keyPrefix: redisPrefix });
     return new TestApp(
       app,
       `http://127.0.0.1:${address.port}`,

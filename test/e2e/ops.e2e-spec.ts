@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { freePortSync } from '../support/ports';
+import { TestApp } from '../support/app';
+import { freshDatabaseUrl, freshRedisPrefix, testEnv } from '../support/env';
+
+const main = join(__dirname, '..', '..', 'src', 'main.js');
+
+/** Run the real entry point with this environment; resolve with exit code and output. */
+function runMain(
+  env: Record<string, string>,
+  untilListening = false,
+): Promise<{ code: number | null; out: string; kill: () => void }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [main], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (untilListening && out.includes('listening on')) {
+        resolve({ code: null, out, kill: () => child.kill('SIGTERM') });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => resolve({ code, out, kill: () => undefined }));
+  });
+}
+
+describe('start-up configuration', () => {
+  it('names every bad variable in one message and exits 1', async () => {
+    const { code, out } = await runMain({
+      PORT: 'x',
+      DATABASE_URL: 'mysql://h/db',
+      JWT_EXPIRES_IN: 'forever',
+    });
+    assert.equal(code, 1);
+    for (const name of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'JWT_EXPIRES_IN']) {
+      assert.match(out, new RegExp(`- ${name} `), out);
+    }
+    assert.ok(!/\bat .*\.js:\d+/.test(out), 'no stack trace');
+  });
+
+  it('refuses production with the default JWT secret', async () => {
+    const { code, out } = await runMain({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://u@127.0.0.1:1/db',
+      REDIS_URL: 'redis://127.0.0.1:1',
+    });
+    assert.equal(code, 1);
+    assert.match(out, /JWT_SECRET must be set in production/);
+  });
+
+  it('starts, migrates, ensures ADMIN_EMAIL as admin, and updates its password on the next start', async () => {
+    const databaseUrl = await freshDatabaseUrl();
+    const env = {
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: testEnv('REDIS_URL'),
+      REDIS_KEY_PREFIX: freshRedisPrefix(),
+      PORT: String(freePortSync()),
+      HOST: '127.0.0.1',
+      ADMIN_EMAIL: 'Root@Example.com',
+      ADMIN_PASSWORD: 'First-Passw0rd',
+      LOG_LEVEL: 'info',
+    };
+    const login = (password: string) =>
+      fetch(`http://127.0.0.1:${env.PORT}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'root@example.com', password }),
+      });
+    const first = await runMain(env, true);
+    try {
+      const ok = await login('First-Passw0rd');
+      assert.equal(ok.status, 200);
+      const { accessToken } = (await ok.json()) as { accessToken: string };
+      const me = (await (
+        await fetch(`http://127.0.0.1:${env.PORT}/api/auth/me`, {
+          headers: { authorization: `Bearer ${accessToken}` },
+        })
+      ).json()) as { role: string };
+      assert.equal(me.role, 'admin');
+      // Logs are JSON lines.
+      const line = first.out.split('\n').find((l) => l.includes('listening on'))!;
+      assert.equal(JSON.parse(line).level, 30);
+    } finally {
+      first.kill();
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const second = await runMain({ ...env, ADMIN_PASSWORD: 'Second-Passw0rd' }, true);
+    try {
+      assert.equal((await login('First-Passw0rd')).status, 401);
+      assert.equal((await login('Second-Passw0rd')).status, 200);
+    } finally {
+      second.kill();
+    }
+  });
+});
+
+describe('health, metrics, docs', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await TestApp.start();
+  });
+  after(() => t.close());
+
+  it('answers liveness and readiness with both dependencies up', async () => {
+    assert.deepEqual((await t.request('GET', '/health/live')).body, { status: 'ok' });
+    const ready = await t.request('GET', '/health/ready');
+    assert.equal(ready.status, 200);
+    assert.equal(ready.body.details.postgres.status, 'up');
+    assert.equal(ready.body.details.redis.status, 'up');
+  });
+
+  it('exposes Prometheus metrics with an HTTP histogram by route pattern and status', async () => {
+    await t.request('GET', '/api/goods/12345');
+    const metrics = await t.request('GET', '/metrics');
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.headers.get('content-type') ?? '', /text\/plain/);
+    assert.match(
+      metrics.text,
+      /http_request_duration_seconds_bucket\{le="[\d.]+",method="GET",route="\/api\/goods\/:goodsId",status_code="404"\}/,
+    );
+    assert.match(metrics.text, /process_cpu_user_seconds_total/);
+    assert.match(metrics.text, /nodejs_eventloop_lag_seconds/);
+  });
+
+  it('echoes a safe x-request-id, or makes one', async () => {
+    const given = await t.request('GET', '/health/live', {
+      headers: { 'x-request-id': 'abc-123' },
+    });
+    assert.equal(given.headers.get('x-request-id'), 'abc-123');
+    const made = await t.request('GET', '/health/live', {
+      headers: { 'x-request-id': 'bad id with spaces' },
+    });
+    assert.match(made.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  });
+
+  it('serves Swagger UI and an OpenAPI document listing every route with examples', async () => {
+    const ui = await t.request('GET', '/api/docs');
+    assert.equal(ui.status, 200);
+    assert.match(ui.text, /swagger/i);
+    const doc = (await t.request('GET', '/api/docs-json')).body;
+    const routes = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(
+      ([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    for (const route of [
+      'POST /api/auth/signup',
+      'POST /api/auth/login',
+      'POST /api/auth/logout',
+      'GET /api/auth/me',
+      'PATCH /api/users/{userId}/role',
+      'GET /api/goods',
+      'POST /api/goods',
+      'GET /api/goods/{goodsId}',
+      'PATCH /api/goods/{goodsId}',
+      'DELETE /api/goods/{goodsId}',
+      'GET /health/live',
+      'GET /health/ready',
+    ]) {
+      assert.ok(routes.includes(route), `${route} in ${routes.join(', ')}`);
+    }
+    for (const [name, schema] of Object.entries(
+      doc.components.schemas as Record<
+        string,
+        { properties?: Record<string, { example?: unknown; $ref?: string; items?: unknown }> }
+      >,
+    )) {
+      for (const [prop, spec] of Object.entries(schema.properties ?? {})) {
+        assert.ok('example' in spec || spec.$ref || spec.items, `${name}.${prop} has an example`);
+      }
+    }
+  });
+});
+
+describe('readiness without Redis', () => {
+  it('fails readiness quickly (503) when Redis is unreachable, while liveness holds', async () => {
+    const t = await TestApp.start({ REDIS_URL: `redis://127.0.0.1:${freePortSync()}` });
+    try {
+      const start = Date.now();
+      const ready = await t.request('GET', '/health/ready');
+      assert.equal(ready.status, 503);
+      assert.equal(ready.body.code, 'SERVICE_UNAVAILABLE');
+      assert.ok(ready.body.details.includes('postgres: up'), ready.text);
+      assert.ok(
+        ready.body.details.some((d: string) => d.startsWith('redis: down')),
+        ready.text,
+      );
+      assert.ok(Date.now() - start < 3000, `took ${Date.now() - start} ms`);
+      assert.equal((await t.request('GET', '/health/live')).status, 200);
+      // Reads fall back to PostgreSQL when the cache is down.
+      assert.equal((await t.request('GET', '/api/goods')).status, 200);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+
+import pg from 'pg';
+
+import { runMigrations } from '../../src/database/data-source';
+import { DEMO_ACCOUNTS, seedDemoData } from '../../src/database/seed';
+import { testEnv, withDatabase } from '../support/env';
+
+/** An empty database (no template): what a first start sees. */
+async function emptyDatabase(): Promise<string> {
+  const name = `tn_test_${testEnv('TEST_RUN_ID')}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: testEnv('TEST_PG_ADMIN_URL') });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  return withDatabase(testEnv('TEST_PG_ADMIN_URL'), name);
+}
+
+describe('migrations and constraints', () => {
+  let url: string;
+  let db: pg.Pool;
+  before(async () => {
+    url = await emptyDatabase();
+    db = new pg.Pool({ connectionString: url, max: 2 });
+  });
+  after(() => db.end());
+
+  it('migrates once when three instances start at the same moment', async () => {
+    const results = await Promise.all([runMigrations(url), runMigrations(url), runMigrations(url)]);
+    assert.deepEqual(results.map((r) => r.length).sort(), [0, 0, 1]);
+    const { rows } = await db.query('SELECT name FROM migrations');
+    assert.equal(rows.length, 1);
+  });
+
+  it('guards the data itself: no oversold goods, no negative price, lower-case emails only', async () => {
+    const { rows } = await db.query(
+      `INSERT INTO users (email, nickname, password_hash, role) VALUES ('h@x.io', 'h', 'x', 'host') RETURNING id`,
+    );
+    const hostId = rows[0].id;
+    const insert = (limit: number, count: number, price = 0) =>
+      db.query(
+        `INSERT INTO goods (title, content, price, img_url, show_date, booking_limit, booking_count, host_id)
+         VALUES ('t', 'c', $3, 'https://x.io', now(), $1, $2, $4)`,
+        [limit, count, price, hostId],
+      );
+    await insert(2, 2);
+    await assert.rejects(insert(2, 3), { code: '23514', constraint: 'goods_not_oversold' });
+    await assert.rejects(insert(2, 0, -1), { code: '23514' });
+    await assert.rejects(insert(0, 0), { code: '23514' });
+    await assert.rejects(
+      db.query(`INSERT INTO users (email, nickname, password_hash) VALUES ('Up@x.io', 'u', 'x')`),
+      { code: '23514', constraint: 'users_email_lower' },
+    );
+    await assert.rejects(db.query(`DELETE FROM users WHERE id = $1`, [hostId]), { code: '23503' });
+  });
+});
+
+describe('demo seed', () => {
+  it('seeds exactly once even when two instances start together, and never into a used database', async () => {
+    const url = await emptyDatabase();
+    await runMigrations(url);
+    const results = await Promise.all([seedDemoData(url), seedDemoData(url)]);
+    assert.deepEqual(results.sort(), [false, true]);
+    const db = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      const users = await db.query('SELECT email, role FROM users ORDER BY id');
+      assert.deepEqual(
+        users.rows,
+        DEMO_ACCOUNTS.map(({ email, role }) => ({ email, role })),
+      );
+      assert.equal((await db.query('SELECT count(*)::int AS n FROM goods')).rows[0].n, 3);
+      assert.equal(await seedDemoData(url), false);
+    } finally {
+      await db.end();
+    }
+  });
+});
