@@ -26,7 +26,7 @@ const tiers = [
 
 function findFiles(dir, suffix) {
   let out = [];
-  let entries = [];
+  let entries;
   try {
     entries = readdirSync(dir);
   } catch {
@@ -46,6 +46,11 @@ function findFiles(dir, suffix) {
 async function main() {
   const filters = process.argv.slice(2);
   ensureDependencies();
+  if (filters.length === 0) {
+    say('static checks: prettier, eslint');
+    run(process.execPath, [join(root, 'node_modules', 'prettier', 'bin', 'prettier.cjs'), '--check', '--log-level', 'warn', '.']);
+    run(process.execPath, [join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']);
+  }
   say('compiling (tsc → .build)…');
   rmSync(join(root, '.build'), { recursive: true, force: true });
   run(process.execPath, [

@@ -1,11 +1,4 @@
-import {
-  ArgumentsHost,
-  Catch,
-  ExceptionFilter,
-  HttpException,
-  HttpStatus,
-  Logger,
-} from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -82,18 +75,14 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const { body, headers } = toErrorBody(error);
-    if (body.statusCode >= HttpStatus.INTERNAL_SERVER_ERROR) {
+    if (body.statusCode >= 500) {
       // Logged once, here, with the route; the client sees only the generic body.
       this.logger.error(
         { err: error, route: request.routeOptions?.url, reqId: request.id },
         'unhandled error',
       );
     }
-    if (
-      body.statusCode === HttpStatus.TOO_MANY_REQUESTS &&
-      !headers['Retry-After'] &&
-      !reply.hasHeader('retry-after')
-    ) {
+    if (body.statusCode === 429 && !headers['Retry-After'] && !reply.hasHeader('retry-after')) {
       headers['Retry-After'] = '1';
     }
     void reply.status(body.statusCode).headers(headers).send(body);

@@ -20,17 +20,17 @@ export async function seedDemoData(url: string): Promise<boolean> {
     return await ds.transaction(async (tx) => {
       // Two instances starting at once: one seeds, the other waits and sees users.
       await tx.query('SELECT pg_advisory_xact_lock(7411020002)');
-      const [{ n }] = (await tx.query('SELECT count(*)::int AS n FROM users')) as [{ n: number }];
+      const [{ n }] = await tx.query<[{ n: number }]>('SELECT count(*)::int AS n FROM users');
       if (n > 0) {
         return false;
       }
       const hasher = new PasswordHasher();
       const ids: Record<string, number> = {};
       for (const account of DEMO_ACCOUNTS) {
-        const [row] = (await tx.query(
+        const [row] = await tx.query<[{ id: number }]>(
           `INSERT INTO users (email, nickname, password_hash, role) VALUES ($1, $2, $3, $4) RETURNING id`,
           [account.email, account.nickname, await hasher.hash(account.password), account.role],
-        )) as [{ id: number }];
+        );
         ids[account.role] = row.id;
       }
       const now = Date.now();

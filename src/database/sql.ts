@@ -54,9 +54,7 @@ export class Sql {
 
 /** PostgreSQL error with its SQLSTATE and constraint, as pg reports it. */
 export function pgError(error: unknown): { code?: string; constraint?: string } {
-  return typeof error === 'object' && error !== null
-    ? (error as { code?: string; constraint?: string })
-    : {};
+  return typeof error === 'object' && error !== null ? error : {};
 }
 
 export const PG_UNIQUE_VIOLATION = '23505';

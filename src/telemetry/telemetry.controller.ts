@@ -55,7 +55,10 @@ export class TelemetryController {
         const { details } = error.getResponse() as HealthCheckResult;
         const states = Object.entries(
           details as Record<string, { status: string; message?: unknown }>,
-        ).map(([name, d]) => `${name}: ${d.status}${d.message ? ` (${String(d.message)})` : ''}`);
+        ).map(
+          ([name, d]) =>
+            `${name}: ${d.status}${d.message === undefined ? '' : ` (${JSON.stringify(d.message)})`}`,
+        );
         throw new AppError(ErrorCode.ServiceUnavailable, 'Not ready.', {}, states);
       }
       throw error;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -139,6 +140,15 @@ describe('health, metrics, docs', () => {
       headers: { 'x-request-id': 'bad id with spaces' },
     });
     assert.match(made.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  });
+
+  it('keeps docs/openapi.json equal to what the code serves (UPDATE_OPENAPI=1 rewrites it)', async () => {
+    const served = `${JSON.stringify((await t.request('GET', '/api/docs-json')).body, null, 2)}\n`;
+    const file = join(__dirname, '..', '..', '..', 'docs', 'openapi.json');
+    if (process.env.UPDATE_OPENAPI === '1') {
+      writeFileSync(file, served);
+    }
+    assert.equal(existsSync(file) ? readFileSync(file, 'utf8') : '', served, 'docs/openapi.json is stale: run `npm run openapi`');
   });
 
   it('serves Swagger UI and an OpenAPI document listing every route with examples', async () => {
