@@ -48,8 +48,19 @@ async function main() {
   ensureDependencies();
   if (filters.length === 0) {
     say('static checks: prettier, eslint');
-    run(process.execPath, [join(root, 'node_modules', 'prettier', 'bin', 'prettier.cjs'), '--check', '--log-level', 'warn', '.']);
-    run(process.execPath, [join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']);
+    try {
+      run(process.execPath, [
+        join(root, 'node_modules', 'prettier', 'bin', 'prettier.cjs'),
+        '--check',
+        '--log-level',
+        'warn',
+        '.',
+      ]);
+      run(process.execPath, [join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']);
+    } catch {
+      say('static checks failed: `npm run format` fixes formatting; `npm run lint` lists the rest');
+      process.exit(1);
+    }
   }
   say('compiling (tsc → .build)…');
   rmSync(join(root, '.build'), { recursive: true, force: true });

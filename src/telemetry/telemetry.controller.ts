@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject, ServiceUnavailableException } from '@nestjs/common';
 import {
-  ApiExcludeEndpoint,
+  ApiProduces,
   ApiOkResponse,
   ApiOperation,
   ApiServiceUnavailableResponse,
@@ -80,7 +80,15 @@ export class TelemetryController {
 
   @Get('metrics')
   @Header('Content-Type', registry.contentType)
-  @ApiExcludeEndpoint()
+  @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({
+    schema: {
+      type: 'string',
+      example:
+        'http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/goods/:goodsId",status_code="200"} 42',
+    },
+  })
   metrics(): Promise<string> {
     return registry.metrics();
   }

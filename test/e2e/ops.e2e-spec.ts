@@ -148,7 +148,11 @@ describe('health, metrics, docs', () => {
     if (process.env.UPDATE_OPENAPI === '1') {
       writeFileSync(file, served);
     }
-    assert.equal(existsSync(file) ? readFileSync(file, 'utf8') : '', served, 'docs/openapi.json is stale: run `npm run openapi`');
+    assert.equal(
+      existsSync(file) ? readFileSync(file, 'utf8') : '',
+      served,
+      'docs/openapi.json is stale: run `npm run openapi`',
+    );
   });
 
   it('serves Swagger UI and an OpenAPI document listing every route with examples', async () => {
