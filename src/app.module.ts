@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { AuthModule } from './auth/auth.module';
+import { BookingModule } from './booking/booking.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
@@ -28,6 +29,7 @@ export class AppModule {
         RateLimitModule,
         AuthModule,
         GoodsModule,
+        BookingModule,
         TelemetryModule,
       ],
     };

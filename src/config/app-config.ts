@@ -21,6 +21,13 @@ export class AppConfig {
   readonly authRateLimitPerMinute: number;
   readonly goodsCacheTtlSeconds: number;
   readonly seedDemoData: boolean;
+  readonly role: Env['APP_ROLE'];
+  readonly bookingStrategy: Env['BOOKING_STRATEGY'];
+  readonly bookingRateLimitPerSecond: number;
+  readonly idempotencyTtlSeconds: number;
+  readonly workerBatchSize: number;
+  readonly workerClaimIdleMs: number;
+  readonly pgLockTimeoutMs: number;
 
   constructor(env: Env) {
     this.nodeEnv = env.NODE_ENV;
@@ -45,6 +52,21 @@ export class AppConfig {
     this.authRateLimitPerMinute = env.AUTH_RATE_LIMIT_PER_MINUTE;
     this.goodsCacheTtlSeconds = parseDurationSeconds(env.GOODS_CACHE_TTL);
     this.seedDemoData = env.SEED_DEMO_DATA;
+    this.role = env.APP_ROLE;
+    this.bookingStrategy = env.BOOKING_STRATEGY;
+    this.bookingRateLimitPerSecond = env.BOOKING_RATE_LIMIT_PER_SECOND;
+    this.idempotencyTtlSeconds = parseDurationSeconds(env.IDEMPOTENCY_TTL);
+    this.workerBatchSize = env.WORKER_BATCH_SIZE;
+    this.workerClaimIdleMs = parseDurationSeconds(env.WORKER_CLAIM_IDLE) * 1000;
+    this.pgLockTimeoutMs = parseDurationSeconds(env.PG_LOCK_TIMEOUT) * 1000;
+  }
+
+  get servesHttp(): boolean {
+    return this.role !== 'worker';
+  }
+
+  get runsWorker(): boolean {
+    return this.role !== 'api' && this.bookingStrategy === 'redis';
   }
 
   get isProduction(): boolean {

@@ -114,6 +114,36 @@ export const envVariables = {
     schema: duration.default('5m'),
     description: 'lifetime of cached goods reads',
   },
+  APP_ROLE: {
+    schema: z.enum(['all', 'api', 'worker']).default('all'),
+    description:
+      'api: HTTP only; worker: booking writer only; all: both in one process (single node)',
+  },
+  BOOKING_STRATEGY: {
+    schema: z.enum(['redis', 'pg-lock']).default('redis'),
+    description:
+      'redis: Lua admission + batched durable writes; pg-lock: one row-locked transaction per booking',
+  },
+  BOOKING_RATE_LIMIT_PER_SECOND: {
+    schema: int(1, 1_000_000).default(10),
+    description: 'booking attempts per user per second, across all instances',
+  },
+  IDEMPOTENCY_TTL: {
+    schema: duration.default('25h'),
+    description: 'how long an Idempotency-Key is remembered',
+  },
+  WORKER_BATCH_SIZE: {
+    schema: int(1, 10_000).default(500),
+    description: 'booking log entries per PostgreSQL transaction',
+  },
+  WORKER_CLAIM_IDLE: {
+    schema: duration.default('10s'),
+    description: "after this long a dead worker's unacknowledged entries are claimed by a live one",
+  },
+  PG_LOCK_TIMEOUT: {
+    schema: duration.default('2s'),
+    description: 'pg-lock strategy: lock wait before answering 503 BOOKING_BUSY',
+  },
   SEED_DEMO_DATA: {
     schema: bool.default(false),
     description: 'seed a demo admin, host and goods when the database is empty (npm start sets it)',

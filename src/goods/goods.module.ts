@@ -1,11 +1,14 @@
 import { Module } from '@nestjs/common';
 
+import { BookingModule } from '../booking/booking.module';
+
 import { GoodsCache } from './goods.cache';
 import { GoodsController } from './goods.controller';
 import { GoodsRepository } from './goods.repository';
 import { GoodsService } from './goods.service';
 
 @Module({
+  imports: [BookingModule],
   controllers: [GoodsController],
   providers: [GoodsService, GoodsRepository, GoodsCache],
   exports: [GoodsService, GoodsRepository, GoodsCache],

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 
 import type { AuthUser } from '../auth/auth-user';
+import { BookingState } from '../booking/booking-state';
 import { AppError } from '../common/app-error';
 import { ErrorCode } from '../common/error-codes';
+import { AppConfig } from '../config/app-config';
 import { PG_CHECK_VIOLATION, pgError } from '../database/sql';
 import { Role } from '../users/user.entity';
 import { GoodsCache } from './goods.cache';
@@ -28,24 +30,37 @@ export class GoodsService {
   constructor(
     private readonly goods: GoodsRepository,
     private readonly cache: GoodsCache,
+    private readonly bookingState: BookingState,
+    private readonly config: AppConfig,
   ) {}
 
-  get(goodsId: number): Promise<GoodsDto> {
-    return this.cache
-      .read(`d:${goodsId}`, () => this.goods.getById(goodsId))
-      .then((goods) => {
-        if (!goods) {
-          throw new AppError(ErrorCode.NotFound, 'No such goods.');
-        }
-        return goods;
-      });
+  async get(goodsId: number): Promise<GoodsDto> {
+    const goods = await this.cache.read(`d:${goodsId}`, () => this.goods.getById(goodsId));
+    if (!goods) {
+      throw new AppError(ErrorCode.NotFound, 'No such goods.');
+    }
+    return (await this.withLiveStock([goods]))[0];
   }
 
   async list({ page, limit }: ListGoodsQuery): Promise<GoodsPageDto> {
     const { items, total } = await this.cache.read(`l:${page}:${limit}`, () =>
       this.goods.getPage(page, limit),
     );
-    return { items, page, limit, total };
+    return { items: await this.withLiveStock(items), page, limit, total };
+  }
+
+  /**
+   * Cached rows carry the stock of when they were cached; under the Redis strategy the live
+   * stock is in Redis (one pipelined read for a whole page).
+   */
+  private async withLiveStock(items: GoodsDto[]): Promise<GoodsDto[]> {
+    if (this.config.bookingStrategy !== 'redis' || items.length === 0) {
+      return items;
+    }
+    const live = await this.bookingState
+      .remainingOf(items.map((g) => g.id))
+      .catch(() => items.map(() => undefined));
+    return items.map((g, i) => (live[i] === undefined ? g : { ...g, remaining: live[i] }));
   }
 
   async create(who: AuthUser, dto: CreateGoodsDto): Promise<GoodsDto> {
@@ -57,6 +72,7 @@ export class GoodsService {
         maxPerUser: dto.maxPerUser ?? 1,
       }),
     );
+    await this.syncBookingState(created, created.bookingLimit);
     return created;
   }
 
@@ -72,6 +88,7 @@ export class GoodsService {
     if (!updated) {
       throw new AppError(ErrorCode.NotFound, 'No such goods.');
     }
+    await this.syncBookingState(updated, updated.bookingLimit - current.bookingLimit);
     return updated;
   }
 
@@ -84,6 +101,26 @@ export class GoodsService {
     if (outcome === 'missing') {
       throw new AppError(ErrorCode.NotFound, 'No such goods.');
     }
+    await this.bookingState.forget(goodsId).catch(() => undefined);
+  }
+
+  /** Keep the live booking state in step with an edit (if Redis is away, reconcile repairs it). */
+  private async syncBookingState(goods: GoodsDto, limitDelta: number): Promise<void> {
+    if (this.config.bookingStrategy !== 'redis') {
+      return;
+    }
+    await this.bookingState
+      .update(
+        {
+          id: goods.id,
+          bookingLimit: goods.bookingLimit,
+          maxPerUser: goods.maxPerUser,
+          saleStartsAt: goods.saleStartsAt ? new Date(goods.saleStartsAt) : null,
+          saleEndsAt: goods.saleEndsAt ? new Date(goods.saleEndsAt) : null,
+        },
+        limitDelta,
+      )
+      .catch(() => undefined);
   }
 
   /** Its host or an admin; reads the database, not the cache, before a write. */

@@ -172,5 +172,12 @@ export function goodsBody(fields: Record<string, unknown> = {}): Record<string, 
 export async function snapshot(db: pg.Pool): Promise<string> {
   const users = await db.query('SELECT * FROM users ORDER BY id');
   const goods = await db.query('SELECT * FROM goods ORDER BY id');
-  return JSON.stringify({ users: users.rows, goods: goods.rows });
+  const bookings = await db.query('SELECT * FROM bookings ORDER BY id');
+  const waitlist = await db.query('SELECT * FROM waitlist ORDER BY id');
+  return JSON.stringify({
+    users: users.rows,
+    goods: goods.rows,
+    bookings: bookings.rows,
+    waitlist: waitlist.rows,
+  });
 }

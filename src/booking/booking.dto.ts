@@ -1,0 +1,67 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsUUID, Max, Min, ValidateIf } from 'class-validator';
+
+export class BookRequestDto {
+  @ApiPropertyOptional({
+    example: 1,
+    minimum: 1,
+    maximum: 100,
+    default: 1,
+    description: "at most the goods' maxPerUser",
+  })
+  @ValidateIf((_, v) => v !== undefined)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  quantity?: number;
+}
+
+export class BookingIdParam {
+  @ApiProperty({ example: '0b8f7c1e-5d1a-4c3e-9d7a-2f6e1b0c9a11' })
+  @IsUUID('all', { message: 'bookingId must be a UUID' })
+  bookingId: string;
+}
+
+export class ListBookingsQuery {
+  @ApiPropertyOptional({ example: 1, minimum: 1, default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  page: number = 1;
+
+  @ApiPropertyOptional({ example: 20, minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit: number = 20;
+}
+
+export class BookingDto {
+  @ApiProperty({ example: '0b8f7c1e-5d1a-4c3e-9d7a-2f6e1b0c9a11' }) id: string;
+  @ApiProperty({ enum: ['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED'], example: 'PENDING' })
+  status: string;
+  @ApiProperty({ example: 1 }) goodsId: number;
+  @ApiProperty({ example: 1 }) quantity: number;
+  @ApiPropertyOptional({ example: 'SOLD_OUT', description: 'why a booking was REJECTED' })
+  reason?: string;
+  @ApiPropertyOptional({ example: '2026-11-24T10:00:00.000Z' }) requestedAt?: string;
+  @ApiPropertyOptional({ example: 'Aurora Live in Seoul' }) goodsTitle?: string;
+}
+
+export class BookingPageDto {
+  @ApiProperty({ type: [BookingDto] }) items: BookingDto[];
+  @ApiProperty({ example: 1 }) page: number;
+  @ApiProperty({ example: 20 }) limit: number;
+  @ApiProperty({ example: 3 }) total: number;
+}
+
+export class WaitlistPositionDto {
+  @ApiProperty({ example: 1 }) goodsId: number;
+  @ApiProperty({ example: 3, description: '1 = next to get a returned ticket' }) position: number;
+  @ApiProperty({ example: 12 }) waiting: number;
+}

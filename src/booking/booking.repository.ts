@@ -1,0 +1,425 @@
+import { Injectable } from '@nestjs/common';
+import type { PoolClient } from 'pg';
+
+import { Sql } from '../database/sql';
+import type {
+  BookingOutcome,
+  BookingStatus,
+  GoodsBookingState,
+  LoggedBooking,
+} from './booking.types';
+
+export interface BookingRow {
+  id: string;
+  goodsId: number;
+  userId: number;
+  quantity: number;
+  status: BookingStatus;
+  reason: string | null;
+  requestedAt: string;
+  goodsTitle?: string;
+}
+
+const GOODS_STATE = `id, booking_limit AS "bookingLimit", booking_count AS "bookingCount",
+  max_per_user AS "maxPerUser", sale_starts_at AS "saleStartsAt", sale_ends_at AS "saleEndsAt"`;
+
+const BOOKING_COLUMNS = `b.id, b.goods_id AS "goodsId", b.user_id AS "userId", b.quantity, b.status, b.reason,
+  to_char(b.requested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "requestedAt"`;
+
+type Decision = BookingOutcome & { requestedAtMs: number; idempotencyKey: string | null };
+
+@Injectable()
+export class BookingRepository {
+  constructor(private readonly sql: Sql) {}
+
+  getGoodsState(goodsId: number): Promise<GoodsBookingState | undefined> {
+    return this.sql.one<GoodsBookingState>(`SELECT ${GOODS_STATE} FROM goods WHERE id = $1`, [
+      goodsId,
+    ]);
+  }
+
+  /** Each user's confirmed quantity of one goods. */
+  async activeByUser(goodsId: number, on?: PoolClient): Promise<Map<number, number>> {
+    const rows = await this.sql.rows<{ userId: number; quantity: number }>(
+      `SELECT user_id AS "userId", sum(quantity)::int AS quantity FROM bookings
+       WHERE goods_id = $1 AND status = 'CONFIRMED' GROUP BY user_id`,
+      [goodsId],
+      on,
+    );
+    return new Map(rows.map((r) => [r.userId, r.quantity]));
+  }
+
+  /**
+   * Persist one batch of admitted requests in one transaction, in a fixed number of
+   * statements whatever the batch size: read what is already stored (redelivery), lock the
+   * goods rows in id order, read current per-user quantities, decide each request in log
+   * order, insert all rows with one multi-row INSERT, move booking_count with one UPDATE.
+   * The goods row locks serialise this with cancellations and the pg-lock strategy, so the
+   * per-user and stock checks here are a guarded write; the CHECK constraint is the last guard.
+   */
+  async persistBatch(entries: LoggedBooking[]): Promise<BookingOutcome[]> {
+    return this.sql.transaction(async (tx) => {
+      const ids = entries.map((e) => e.id);
+      const goodsIds = [...new Set(entries.map((e) => e.goodsId))].sort((a, b) => a - b);
+      const userIds = [...new Set(entries.map((e) => e.userId))];
+      const stored = await this.sql.rows<BookingOutcome>(
+        `SELECT id, goods_id AS "goodsId", user_id AS "userId", quantity, status, reason
+         FROM bookings WHERE id = ANY($1::uuid[])`,
+        [ids],
+        tx,
+      );
+      const goods = await this.sql.rows<GoodsBookingState>(
+        `SELECT ${GOODS_STATE} FROM goods WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE`,
+        [goodsIds],
+        tx,
+      );
+      const active = await this.sql.rows<{ goodsId: number; userId: number; quantity: number }>(
+        `SELECT goods_id AS "goodsId", user_id AS "userId", sum(quantity)::int AS quantity FROM bookings
+         WHERE status = 'CONFIRMED' AND goods_id = ANY($1::int[]) AND user_id = ANY($2::int[])
+         GROUP BY goods_id, user_id`,
+        [goodsIds, userIds],
+        tx,
+      );
+      const decisions = decide(entries, stored, goods, active);
+      const fresh = decisions.filter(
+        (d) => !stored.some((s) => s.id === d.id) && d.reason !== 'GOODS_REMOVED',
+      );
+      const inserted = await this.insert(tx, fresh);
+      const deltas = new Map<number, number>();
+      for (const d of fresh) {
+        if (d.status === 'CONFIRMED' && inserted.has(d.id)) {
+          deltas.set(d.goodsId, (deltas.get(d.goodsId) ?? 0) + d.quantity);
+        }
+      }
+      if (deltas.size > 0) {
+        await tx.query(
+          `UPDATE goods g SET booking_count = g.booking_count + d.n, updated_at = now()
+           FROM unnest($1::int[], $2::int[]) AS d(id, n) WHERE g.id = d.id`,
+          [[...deltas.keys()], [...deltas.values()]],
+        );
+      }
+      // A row refused by the idempotency index duplicates an earlier request (Redis lost the key).
+      return decisions.map((d): BookingOutcome => {
+        const duplicate = fresh.includes(d) && !inserted.has(d.id);
+        const { requestedAtMs: _t, idempotencyKey: _k, ...outcome } = d;
+        return duplicate
+          ? { ...outcome, status: 'REJECTED', reason: 'DUPLICATE_REQUEST' }
+          : outcome;
+      });
+    });
+  }
+
+  private async insert(tx: PoolClient, rows: Decision[]): Promise<Set<string>> {
+    if (rows.length === 0) {
+      return new Set();
+    }
+    const { rows: inserted } = await tx.query<{ id: string }>(
+      `INSERT INTO bookings (id, goods_id, user_id, quantity, status, reason, idempotency_key, requested_at)
+       SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[],
+                            $8::timestamptz[])
+       ON CONFLICT DO NOTHING
+       RETURNING id`,
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.goodsId),
+        rows.map((r) => r.userId),
+        rows.map((r) => r.quantity),
+        rows.map((r) => r.status),
+        rows.map((r) => r.reason),
+        rows.map((r) => r.idempotencyKey),
+        rows.map((r) => new Date(r.requestedAtMs)),
+      ],
+    );
+    return new Set(inserted.map((r) => r.id));
+  }
+
+  getById(id: string): Promise<BookingRow | undefined> {
+    return this.sql.one<BookingRow>(`SELECT ${BOOKING_COLUMNS} FROM bookings b WHERE b.id = $1`, [
+      id,
+    ]);
+  }
+
+  async listByUser(
+    userId: number,
+    page: number,
+    limit: number,
+  ): Promise<{ items: BookingRow[]; total: number }> {
+    const [items, count] = await Promise.all([
+      this.sql.rows<BookingRow>(
+        `SELECT ${BOOKING_COLUMNS}, g.title AS "goodsTitle" FROM bookings b JOIN goods g ON g.id = b.goods_id
+         WHERE b.user_id = $1 ORDER BY b.requested_at DESC, b.id DESC LIMIT $2 OFFSET $3`,
+        [userId, limit, (page - 1) * limit],
+      ),
+      this.sql.one<{ total: number }>(
+        `SELECT count(*)::int AS total FROM bookings WHERE user_id = $1`,
+        [userId],
+      ),
+    ]);
+    return { items, total: count?.total ?? 0 };
+  }
+
+  /**
+   * Cancel a confirmed booking and hand each returned seat to the next waitlisted user (first
+   * come, first served, skipping anyone who would go over the per-user limit), in one
+   * transaction under the goods row lock, so racing cancellations promote distinct users in order.
+   */
+  async cancel(
+    bookingId: string,
+    ownerId: number,
+    newBookingIds: () => string,
+  ): Promise<
+    | {
+        outcome: 'cancelled';
+        booking: BookingRow;
+        promoted: { userId: number; bookingId: string }[];
+      }
+    | { outcome: 'missing' }
+    | { outcome: 'not-confirmed'; status: BookingStatus }
+  > {
+    return this.sql.transaction(async (tx) => {
+      const found = await this.sql.one<BookingRow>(
+        `SELECT ${BOOKING_COLUMNS} FROM bookings b WHERE b.id = $1 AND b.user_id = $2`,
+        [bookingId, ownerId],
+        tx,
+      );
+      if (!found) {
+        return { outcome: 'missing' as const };
+      }
+      const goods = (await this.sql.one<GoodsBookingState>(
+        `SELECT ${GOODS_STATE} FROM goods WHERE id = $1 FOR UPDATE`,
+        [found.goodsId],
+        tx,
+      ))!;
+      const cancelled = await this.sql.one<BookingRow>(
+        `UPDATE bookings b SET status = 'CANCELLED', cancelled_at = now()
+         WHERE b.id = $1 AND b.status = 'CONFIRMED' RETURNING ${BOOKING_COLUMNS}`,
+        [bookingId],
+        tx,
+      );
+      if (!cancelled) {
+        const current = await this.sql.one<{ status: BookingStatus }>(
+          `SELECT status FROM bookings WHERE id = $1`,
+          [bookingId],
+          tx,
+        );
+        return { outcome: 'not-confirmed' as const, status: current!.status };
+      }
+      const promoted = await this.promote(tx, goods, cancelled.quantity, newBookingIds);
+      await tx.query(
+        `UPDATE goods SET booking_count = booking_count - $2 + $3, updated_at = now() WHERE id = $1`,
+        [goods.id, cancelled.quantity, promoted.length],
+      );
+      return { outcome: 'cancelled' as const, booking: cancelled, promoted };
+    });
+  }
+
+  private async promote(
+    tx: PoolClient,
+    goods: GoodsBookingState,
+    seats: number,
+    newBookingId: () => string,
+  ): Promise<{ userId: number; bookingId: string }[]> {
+    const promoted: { userId: number; bookingId: string }[] = [];
+    const active = await this.activeByUser(goods.id, tx);
+    while (promoted.length < seats) {
+      const next = await this.sql.rows<{ userId: number }>(
+        `DELETE FROM waitlist WHERE id IN (
+           SELECT id FROM waitlist WHERE goods_id = $1 ORDER BY id LIMIT $2)
+         RETURNING user_id AS "userId", id`,
+        [goods.id, seats - promoted.length],
+        tx,
+      );
+      if (next.length === 0) {
+        break;
+      }
+      for (const { userId } of next.sort(
+        (a, b) => Number((a as { id?: string }).id) - Number((b as { id?: string }).id),
+      )) {
+        if ((active.get(userId) ?? 0) + 1 > goods.maxPerUser) {
+          continue; // can't hold another ticket: leaves the waitlist, seat goes to the next
+        }
+        active.set(userId, (active.get(userId) ?? 0) + 1);
+        promoted.push({ userId, bookingId: newBookingId() });
+      }
+    }
+    if (promoted.length > 0) {
+      await tx.query(
+        `INSERT INTO bookings (id, goods_id, user_id, quantity, status, requested_at, promoted)
+         SELECT id, $3, user_id, 1, 'CONFIRMED', now(), true FROM unnest($1::uuid[], $2::int[]) AS p(id, user_id)`,
+        [promoted.map((p) => p.bookingId), promoted.map((p) => p.userId), goods.id],
+      );
+    }
+    return promoted;
+  }
+
+  /**
+   * The pg-lock strategy: one transaction with the goods row locked (lock_timeout bounded),
+   * checks, insert, increment. Returns the stored booking, or why not.
+   */
+  async bookWithRowLock(request: {
+    bookingId: string;
+    goodsId: number;
+    userId: number;
+    quantity: number;
+    idempotencyKey: string | null;
+    lockTimeoutMs: number;
+    now: Date;
+  }): Promise<
+    | { outcome: 'confirmed' | 'replay'; booking: BookingRow }
+    | {
+        outcome: 'missing' | 'not-open' | 'closed' | 'over-limit' | 'sold-out' | 'key-reused';
+        maxPerUser?: number;
+      }
+  > {
+    return this.sql.transaction(async (tx) => {
+      await tx.query(`SELECT set_config('lock_timeout', $1, true)`, [`${request.lockTimeoutMs}ms`]);
+      const goods = await this.sql.one<GoodsBookingState>(
+        `SELECT ${GOODS_STATE} FROM goods WHERE id = $1 FOR UPDATE`,
+        [request.goodsId],
+        tx,
+      );
+      if (!goods) {
+        return { outcome: 'missing' as const };
+      }
+      if (request.idempotencyKey !== null) {
+        const earlier = await this.sql.one<BookingRow>(
+          `SELECT ${BOOKING_COLUMNS} FROM bookings b WHERE b.user_id = $1 AND b.idempotency_key = $2`,
+          [request.userId, request.idempotencyKey],
+          tx,
+        );
+        if (earlier) {
+          const same = earlier.goodsId === request.goodsId && earlier.quantity === request.quantity;
+          return same
+            ? { outcome: 'replay' as const, booking: earlier }
+            : { outcome: 'key-reused' as const };
+        }
+      }
+      const held = await this.sql.one<{ n: number }>(
+        `SELECT coalesce(sum(quantity), 0)::int AS n FROM bookings WHERE goods_id = $1 AND user_id = $2 AND status = 'CONFIRMED'`,
+        [goods.id, request.userId],
+        tx,
+      );
+      const refusal = refuse(goods, held?.n ?? 0, request.quantity, request.now);
+      if (refusal) {
+        return { outcome: refusal, maxPerUser: goods.maxPerUser };
+      }
+      const booking = (await this.sql.one<BookingRow>(
+        `INSERT INTO bookings AS b (id, goods_id, user_id, quantity, status, idempotency_key, requested_at)
+         VALUES ($1, $2, $3, $4, 'CONFIRMED', $5, $6) RETURNING ${BOOKING_COLUMNS}`,
+        [
+          request.bookingId,
+          goods.id,
+          request.userId,
+          request.quantity,
+          request.idempotencyKey,
+          request.now,
+        ],
+        tx,
+      ))!;
+      await tx.query(
+        `UPDATE goods SET booking_count = booking_count + $2, updated_at = now() WHERE id = $1`,
+        [goods.id, request.quantity],
+      );
+      return { outcome: 'confirmed' as const, booking };
+    });
+  }
+
+  async latestConfirmedId(userId: number, goodsId: number): Promise<string | undefined> {
+    const row = await this.sql.one<{ id: string }>(
+      `SELECT id FROM bookings WHERE user_id = $1 AND goods_id = $2 AND status = 'CONFIRMED'
+       ORDER BY requested_at DESC, id DESC LIMIT 1`,
+      [userId, goodsId],
+    );
+    return row?.id;
+  }
+
+  async joinWaitlist(goodsId: number, userId: number): Promise<'joined' | 'already'> {
+    const row = await this.sql.one(
+      `INSERT INTO waitlist (goods_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id`,
+      [goodsId, userId],
+    );
+    return row ? 'joined' : 'already';
+  }
+
+  async leaveWaitlist(goodsId: number, userId: number): Promise<boolean> {
+    return (
+      (await this.sql.one(
+        `DELETE FROM waitlist WHERE goods_id = $1 AND user_id = $2 RETURNING id`,
+        [goodsId, userId],
+      )) !== undefined
+    );
+  }
+
+  /** 1-based position, or undefined when not waiting. */
+  async waitlistPosition(
+    goodsId: number,
+    userId: number,
+  ): Promise<{ position: number; waiting: number } | undefined> {
+    return this.sql.one<{ position: number; waiting: number }>(
+      `SELECT (SELECT count(*)::int FROM waitlist w2 WHERE w2.goods_id = w.goods_id AND w2.id <= w.id) AS position,
+              (SELECT count(*)::int FROM waitlist w3 WHERE w3.goods_id = w.goods_id) AS waiting
+       FROM waitlist w WHERE w.goods_id = $1 AND w.user_id = $2`,
+      [goodsId, userId],
+    );
+  }
+}
+
+/** Why the pg-lock strategy refuses a request, if it does (pure). */
+function refuse(
+  goods: GoodsBookingState,
+  held: number,
+  quantity: number,
+  now: Date,
+): 'not-open' | 'closed' | 'over-limit' | 'sold-out' | undefined {
+  if (goods.saleStartsAt && now < goods.saleStartsAt) {
+    return 'not-open';
+  }
+  if (goods.saleEndsAt && now >= goods.saleEndsAt) {
+    return 'closed';
+  }
+  if (held + quantity > goods.maxPerUser) {
+    return 'over-limit';
+  }
+  return goods.bookingLimit - goods.bookingCount < quantity ? 'sold-out' : undefined;
+}
+
+/** Decide each logged request in log order against the locked goods rows (pure). */
+export function decide(
+  entries: LoggedBooking[],
+  stored: BookingOutcome[],
+  goods: GoodsBookingState[],
+  active: { goodsId: number; userId: number; quantity: number }[],
+): Decision[] {
+  const storedById = new Map(stored.map((s) => [s.id, s]));
+  const left = new Map(goods.map((g) => [g.id, g.bookingLimit - g.bookingCount]));
+  const max = new Map(goods.map((g) => [g.id, g.maxPerUser]));
+  const held = new Map(active.map((a) => [`${a.goodsId}:${a.userId}`, a.quantity]));
+  return entries.map((e): Decision => {
+    const base = {
+      id: e.id,
+      goodsId: e.goodsId,
+      userId: e.userId,
+      quantity: e.quantity,
+      requestedAtMs: e.requestedAtMs,
+      idempotencyKey: e.idempotencyKey,
+    };
+    const already = storedById.get(e.id);
+    if (already) {
+      return { ...base, status: already.status, reason: already.reason };
+    }
+    const stock = left.get(e.goodsId);
+    if (stock === undefined) {
+      return { ...base, status: 'REJECTED', reason: 'GOODS_REMOVED' };
+    }
+    const key = `${e.goodsId}:${e.userId}`;
+    if ((held.get(key) ?? 0) + e.quantity > max.get(e.goodsId)!) {
+      return { ...base, status: 'REJECTED', reason: 'LIMIT_EXCEEDED' };
+    }
+    if (stock < e.quantity) {
+      return { ...base, status: 'REJECTED', reason: 'SOLD_OUT' };
+    }
+    left.set(e.goodsId, stock - e.quantity);
+    held.set(key, (held.get(key) ?? 0) + e.quantity);
+    return { ...base, status: 'CONFIRMED', reason: null };
+  });
+}

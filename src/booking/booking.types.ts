@@ -1,0 +1,31 @@
+export type BookingStatus = 'PENDING' | 'CONFIRMED' | 'REJECTED' | 'CANCELLED';
+
+/** One admitted request, as the booking log carries it. */
+export interface LoggedBooking {
+  streamId: string;
+  id: string;
+  goodsId: number;
+  userId: number;
+  quantity: number;
+  idempotencyKey: string | null;
+  requestedAtMs: number;
+}
+
+export interface BookingOutcome {
+  id: string;
+  goodsId: number;
+  userId: number;
+  quantity: number;
+  status: Exclude<BookingStatus, 'PENDING'>;
+  reason: string | null;
+}
+
+/** What the booking path needs of a goods. */
+export interface GoodsBookingState {
+  id: number;
+  bookingLimit: number;
+  bookingCount: number;
+  maxPerUser: number;
+  saleStartsAt: Date | null;
+  saleEndsAt: Date | null;
+}

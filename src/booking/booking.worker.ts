@@ -1,0 +1,152 @@
+import { hostname } from 'node:os';
+
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import type Redis from 'ioredis';
+
+import { AppConfig } from '../config/app-config';
+import { REDIS } from '../redis/redis.module';
+import type { ScriptedRedis } from '../redis/scripts';
+import { BookingState } from './booking-state';
+import { bookingKeys, WRITERS_GROUP } from './booking.keys';
+import { BookingRepository } from './booking.repository';
+import type { LoggedBooking } from './booking.types';
+import { BookingMetrics } from './booking.metrics';
+
+type StreamEntry = [id: string, fields: string[]];
+
+export function parseEntry([streamId, fields]: StreamEntry): LoggedBooking {
+  const f: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) {
+    f[fields[i]] = fields[i + 1];
+  }
+  return {
+    streamId,
+    id: f.id,
+    goodsId: Number(f.g),
+    userId: Number(f.u),
+    quantity: Number(f.q),
+    idempotencyKey: f.k ? f.k : null,
+    requestedAtMs: Number(f.t),
+  };
+}
+
+/**
+ * Reads the booking log through a consumer group in batches, commits each batch to
+ * PostgreSQL in one transaction, then records outcomes in Redis and acknowledges. Delivery
+ * is at-least-once (a crash before XACK redelivers) and writes are idempotent (booking ids
+ * are primary keys), so each booking takes effect exactly once. Entries a dead worker left
+ * unacknowledged are claimed after WORKER_CLAIM_IDLE.
+ */
+@Injectable()
+export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(BookingWorker.name);
+  private readonly consumer = `${hostname()}-${process.pid}`;
+  private reader?: Redis;
+  private running = false;
+  private loop?: Promise<void>;
+  private lastClaim = 0;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: ScriptedRedis,
+    private readonly config: AppConfig,
+    private readonly repository: BookingRepository,
+    private readonly state: BookingState,
+    private readonly metrics: BookingMetrics,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.runsWorker) {
+      return;
+    }
+    // Blocking reads get their own connection so they never delay the API's commands.
+    this.reader = this.redis.duplicate();
+    this.reader.on('error', (err: Error) => this.logger.warn(`reader: ${err.message}`));
+    this.running = true;
+    this.loop = this.run();
+    this.logger.log(
+      `booking writer ${this.consumer} started (batch ${this.config.workerBatchSize})`,
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    this.reader?.disconnect();
+  }
+
+  private async run(): Promise<void> {
+    let grouped = false;
+    while (this.running) {
+      try {
+        // Redis may be away at start: the API still starts (and reports not ready); we retry.
+        grouped ||= (await this.redis.ensureGroup(bookingKeys.log, WRITERS_GROUP)) >= 0;
+        const claimed = await this.claimStale();
+        const entries = claimed.length > 0 ? claimed : await this.readNew();
+        if (entries.length > 0) {
+          await this.process(entries);
+        }
+      } catch (error) {
+        this.logger.error(`batch failed, will retry: ${(error as Error).message}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private async readNew(): Promise<LoggedBooking[]> {
+    const reply = (await this.reader!.xreadgroup(
+      'GROUP',
+      WRITERS_GROUP,
+      this.consumer,
+      'COUNT',
+      this.config.workerBatchSize,
+      'BLOCK',
+      200,
+      'STREAMS',
+      bookingKeys.log,
+      '>',
+    )) as [string, StreamEntry[]][] | null;
+    return reply ? reply[0][1].map(parseEntry) : [];
+  }
+
+  /** Entries another (dead) worker read but never acknowledged. */
+  private async claimStale(): Promise<LoggedBooking[]> {
+    const now = Date.now();
+    if (now - this.lastClaim < Math.min(1000, this.config.workerClaimIdleMs)) {
+      return [];
+    }
+    this.lastClaim = now;
+    const [, entries] = (await this.redis.xautoclaim(
+      bookingKeys.log,
+      WRITERS_GROUP,
+      this.consumer,
+      this.config.workerClaimIdleMs,
+      '0-0',
+      'COUNT',
+      this.config.workerBatchSize,
+    )) as [string, StreamEntry[]];
+    const live = entries.filter((e) => e[1] !== null);
+    if (live.length > 0) {
+      this.logger.warn(`claimed ${live.length} entries left by a stopped worker`);
+    }
+    return live.map(parseEntry);
+  }
+
+  private async process(entries: LoggedBooking[]): Promise<void> {
+    const outcomes = await this.repository.persistBatch(entries);
+    await this.state.settle(outcomes);
+    const ids = entries.map((e) => e.streamId);
+    await this.redis
+      .multi()
+      .xack(bookingKeys.log, WRITERS_GROUP, ...ids)
+      .xdel(bookingKeys.log, ...ids)
+      .exec();
+    await this.state.publish(outcomes);
+    this.metrics.recordOutcomes(outcomes, entries);
+  }
+}
