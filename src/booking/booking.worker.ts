@@ -60,7 +60,7 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
     private readonly metrics: BookingMetrics,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     if (!this.config.runsWorker) {
       return;
     }
@@ -85,7 +85,10 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
     while (this.running) {
       try {
         // Redis may be away at start: the API still starts (and reports not ready); we retry.
-        grouped ||= (await this.redis.ensureGroup(bookingKeys.log, WRITERS_GROUP)) >= 0;
+        if (!grouped) {
+          await this.redis.ensureGroup(bookingKeys.log, WRITERS_GROUP);
+          grouped = true;
+        }
         const claimed = await this.claimStale();
         const entries = claimed.length > 0 ? claimed : await this.readNew();
         if (entries.length > 0) {
