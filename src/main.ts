@@ -22,11 +22,17 @@ async function main(): Promise<void> {
     await seedDemoData(config.databaseUrl);
   }
   const app = await createApp();
+  const log = app.getHttpAdapter().getInstance().log;
+  if (!config.servesHttp) {
+    // APP_ROLE=worker: the booking writer only, no HTTP port.
+    await app.init();
+    log.info(`TicketNest worker running (strategy ${config.bookingStrategy})`);
+    return;
+  }
   await app.listen({ port: config.port, host: config.host });
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .log.info(`TicketNest listening on http://localhost:${config.port} (docs at /api/docs)`);
+  log.info(
+    `TicketNest ${config.role} listening on http://localhost:${config.port} (docs at /api/docs, booking ${config.bookingStrategy})`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -17,6 +17,8 @@ import { bookingKeys, WRITERS_GROUP } from './booking.keys';
 import { BookingRepository } from './booking.repository';
 import type { LoggedBooking } from './booking.types';
 import { BookingMetrics } from './booking.metrics';
+import { reconcile } from './reconcile';
+import { Sql } from '../database/sql';
 
 type StreamEntry = [id: string, fields: string[]];
 
@@ -58,12 +60,22 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
     private readonly repository: BookingRepository,
     private readonly state: BookingState,
     private readonly metrics: BookingMetrics,
+    private readonly sql: Sql,
   ) {}
 
   onApplicationBootstrap(): void {
     if (!this.config.runsWorker) {
       return;
     }
+    // Goods whose Redis state is missing (first start, or Redis lost it) are rebuilt from
+    // PostgreSQL before the writer starts; admissions also load a missing goods on demand.
+    void reconcile(this.sql.pool, this.redis)
+      .then(
+        (report) =>
+          report.loaded.length > 0 &&
+          this.logger.log(`reconcile: loaded ${report.loaded.length} goods into Redis`),
+      )
+      .catch((error: Error) => this.logger.warn(`reconcile at start failed: ${error.message}`));
     // Blocking reads get their own connection so they never delay the API's commands.
     this.reader = this.redis.duplicate();
     this.reader.on('error', (err: Error) => this.logger.warn(`reader: ${err.message}`));

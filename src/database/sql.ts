@@ -12,7 +12,7 @@ export type Queryable = Pick<PoolClient, 'query'>;
  */
 @Injectable()
 export class Sql {
-  private readonly pool: Pool;
+  readonly pool: Pool;
 
   constructor(@InjectDataSource() db: DataSource) {
     this.pool = (db.driver as PostgresDriver).master as Pool;

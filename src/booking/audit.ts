@@ -1,0 +1,111 @@
+import type { Pool } from 'pg';
+
+import type { ScriptedRedis } from '../redis/scripts';
+import { bookingKeys } from './booking.keys';
+import { reconcile } from './reconcile';
+
+export interface AuditReport {
+  ok: boolean;
+  problems: string[];
+  confirmedQuantity: number;
+  bookingCount: number;
+  bookingLimit: number;
+  statuses: Record<string, number>;
+}
+
+/**
+ * Wait until every accepted booking id has left PENDING (is written to PostgreSQL).
+ * Resolves with the time the last one was seen written, or throws after `timeoutMs`.
+ */
+export async function waitForWritten(db: Pool, ids: string[], timeoutMs = 30_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM bookings WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    if (rows[0].n >= new Set(ids).size) {
+      return Date.now();
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${new Set(ids).size - rows[0].n} accepted booking(s) still not written after ${timeoutMs} ms`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Check one goods after a run, against PostgreSQL and Redis directly: no oversell, nobody
+ * over maxPerUser, booking_count equal to the confirmed quantity, every accepted booking
+ * written with a final status, and Redis in agreement with PostgreSQL.
+ */
+export async function auditGoods(
+  db: Pool,
+  redis: ScriptedRedis | undefined,
+  goodsId: number,
+  acceptedIds: string[],
+): Promise<AuditReport> {
+  const problems: string[] = [];
+  const goods = (
+    await db.query<{ limit: number; count: number; max: number }>(
+      `SELECT booking_limit AS limit, booking_count AS count, max_per_user AS max FROM goods WHERE id = $1`,
+      [goodsId],
+    )
+  ).rows[0];
+  const confirmed = (
+    await db.query<{ q: number }>(
+      `SELECT coalesce(sum(quantity), 0)::int AS q FROM bookings WHERE goods_id = $1 AND status = 'CONFIRMED'`,
+      [goodsId],
+    )
+  ).rows[0].q;
+  if (confirmed > goods.limit) {
+    problems.push(`oversold: ${confirmed} confirmed for ${goods.limit} seats`);
+  }
+  if (confirmed !== goods.count) {
+    problems.push(`booking_count ${goods.count} but ${confirmed} confirmed`);
+  }
+  const over = await db.query(
+    `SELECT user_id, sum(quantity)::int AS q FROM bookings WHERE goods_id = $1 AND status = 'CONFIRMED'
+     GROUP BY user_id HAVING sum(quantity) > $2`,
+    [goodsId, goods.max],
+  );
+  if (over.rowCount) {
+    problems.push(`${over.rowCount} user(s) above maxPerUser ${goods.max}`);
+  }
+  const unique = [...new Set(acceptedIds)];
+  const written = await db.query<{ id: string; status: string }>(
+    `SELECT id, status FROM bookings WHERE id = ANY($1::uuid[])`,
+    [unique],
+  );
+  if (written.rowCount !== unique.length) {
+    problems.push(
+      `${unique.length - (written.rowCount ?? 0)} accepted booking(s) missing from PostgreSQL`,
+    );
+  }
+  const statuses: Record<string, number> = {};
+  written.rows.forEach((r) => (statuses[r.status] = (statuses[r.status] ?? 0) + 1));
+  if (redis) {
+    const { drift } = await reconcile(db, redis, { check: true });
+    drift
+      .filter((d) => d.goodsId === goodsId)
+      .forEach((d) =>
+        problems.push(
+          `redis ${d.what}${d.userId ? ` of user ${d.userId}` : ''}: ${d.redis} ≠ ${d.expected}`,
+        ),
+      );
+    const pending = await redis.xlen(bookingKeys.log);
+    if (pending > 0) {
+      problems.push(`${pending} entries still in the booking log`);
+    }
+  }
+  return {
+    ok: problems.length === 0,
+    problems,
+    confirmedQuantity: confirmed,
+    bookingCount: goods.count,
+    bookingLimit: goods.limit,
+    statuses,
+  };
+}

@@ -1,0 +1,154 @@
+import type { Pool } from 'pg';
+
+import type { ScriptedRedis } from '../redis/scripts';
+import { bookingKeys } from './booking.keys';
+import type { GoodsBookingState } from './booking.types';
+
+export interface Drift {
+  goodsId: number;
+  what: 'stock' | 'user' | 'missing';
+  userId?: number;
+  redis: number | null;
+  expected: number;
+}
+
+export interface ReconcileReport {
+  goods: number;
+  loaded: number[];
+  drift: Drift[];
+}
+
+interface Truth {
+  goods: GoodsBookingState[];
+  /** goodsId → userId → quantity, confirmed in PostgreSQL plus admitted and not yet written. */
+  held: Map<number, Map<number, number>>;
+  /** goodsId → quantity admitted and not yet written. */
+  pending: Map<number, number>;
+}
+
+function add(
+  map: Map<number, Map<number, number>>,
+  goodsId: number,
+  userId: number,
+  quantity: number,
+): void {
+  const users = map.get(goodsId) ?? new Map<number, number>();
+  users.set(userId, (users.get(userId) ?? 0) + quantity);
+  map.set(goodsId, users);
+}
+
+/**
+ * What Redis should hold, from PostgreSQL plus the booking log's unwritten entries (entries
+ * already committed but not yet acknowledged are recognised by their booking id).
+ */
+async function readTruth(db: Pool, redis: ScriptedRedis): Promise<Truth> {
+  const goods = (
+    await db.query<GoodsBookingState>(
+      `SELECT id, booking_limit AS "bookingLimit", booking_count AS "bookingCount", max_per_user AS "maxPerUser",
+              sale_starts_at AS "saleStartsAt", sale_ends_at AS "saleEndsAt" FROM goods ORDER BY id`,
+    )
+  ).rows;
+  const held = new Map<number, Map<number, number>>();
+  const confirmed = await db.query<{ goodsId: number; userId: number; quantity: number }>(
+    `SELECT goods_id AS "goodsId", user_id AS "userId", sum(quantity)::int AS quantity
+     FROM bookings WHERE status = 'CONFIRMED' GROUP BY goods_id, user_id`,
+  );
+  confirmed.rows.forEach((r) => add(held, r.goodsId, r.userId, r.quantity));
+  const entries = (await redis.xrange(bookingKeys.log, '-', '+')).map(([, fields]) => {
+    const f: Record<string, string> = {};
+    for (let i = 0; i < fields.length; i += 2) {
+      f[fields[i]] = fields[i + 1];
+    }
+    return { id: f.id, goodsId: Number(f.g), userId: Number(f.u), quantity: Number(f.q) };
+  });
+  const written = new Set(
+    (
+      await db.query<{ id: string }>(`SELECT id FROM bookings WHERE id = ANY($1::uuid[])`, [
+        entries.map((e) => e.id),
+      ])
+    ).rows.map((r) => r.id),
+  );
+  const pending = new Map<number, number>();
+  for (const e of entries.filter((x) => !written.has(x.id))) {
+    pending.set(e.goodsId, (pending.get(e.goodsId) ?? 0) + e.quantity);
+    add(held, e.goodsId, e.userId, e.quantity);
+  }
+  return { goods, held, pending };
+}
+
+async function findDrift(redis: ScriptedRedis, truth: Truth): Promise<Drift[]> {
+  const drift: Drift[] = [];
+  for (const g of truth.goods) {
+    const left = await redis.hget(bookingKeys.goods(g.id), 'left');
+    const expected = g.bookingLimit - g.bookingCount - (truth.pending.get(g.id) ?? 0);
+    if (left === null) {
+      drift.push({ goodsId: g.id, what: 'missing', redis: null, expected });
+      continue;
+    }
+    if (Number(left) !== expected) {
+      drift.push({ goodsId: g.id, what: 'stock', redis: Number(left), expected });
+    }
+    const users = await redis.hgetall(bookingKeys.goodsUsers(g.id));
+    const want = truth.held.get(g.id) ?? new Map<number, number>();
+    for (const userId of new Set([...want.keys(), ...Object.keys(users).map(Number)])) {
+      const have = Number(users[userId] ?? 0);
+      if (have !== (want.get(userId) ?? 0)) {
+        drift.push({
+          goodsId: g.id,
+          what: 'user',
+          userId,
+          redis: have,
+          expected: want.get(userId) ?? 0,
+        });
+      }
+    }
+  }
+  return drift;
+}
+
+/**
+ * Rebuild Redis booking state from PostgreSQL for goods whose keys are missing (on start, and
+ * `npm run reconcile`), or with `check` only report drift. Traffic moves both sides, so a
+ * drift counts only if it is seen in every one of `attempts` readings.
+ */
+export async function reconcile(
+  db: Pool,
+  redis: ScriptedRedis,
+  options: { check: boolean; attempts?: number } = { check: false },
+): Promise<ReconcileReport> {
+  if (options.check) {
+    let drift: Drift[] | undefined;
+    const attempts = options.attempts ?? 3;
+    for (let i = 0; i < attempts; i++) {
+      const seen = await findDrift(redis, await readTruth(db, redis));
+      const key = (d: Drift) => `${d.goodsId}:${d.what}:${d.userId ?? ''}`;
+      drift =
+        drift === undefined ? seen : seen.filter((d) => drift!.some((p) => key(p) === key(d)));
+      if (drift.length === 0) {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const goods = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM goods')).rows[0].n;
+    return { goods, loaded: [], drift: drift ?? [] };
+  }
+  const truth = await readTruth(db, redis);
+  const loaded: number[] = [];
+  for (const g of truth.goods) {
+    const users = truth.held.get(g.id) ?? new Map<number, number>();
+    const pairs = [...users].flatMap(([u, q]) => [u, q]);
+    const done = await redis.loadGoods(
+      bookingKeys.goods(g.id),
+      bookingKeys.goodsUsers(g.id),
+      g.bookingLimit - g.bookingCount - (truth.pending.get(g.id) ?? 0),
+      g.maxPerUser,
+      g.saleStartsAt?.getTime() ?? 0,
+      g.saleEndsAt?.getTime() ?? 0,
+      ...pairs,
+    );
+    if (done === 1) {
+      loaded.push(g.id);
+    }
+  }
+  return { goods: truth.goods.length, loaded, drift: [] };
+}

@@ -1,0 +1,225 @@
+import assert from 'node:assert/strict';
+import { spawn, ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import Redis from 'ioredis';
+import pg from 'pg';
+
+import { auditGoods, waitForWritten } from '../../src/booking/audit';
+import { WRITERS_GROUP, bookingKeys } from '../../src/booking/booking.keys';
+import { createRedis } from '../../src/redis/redis.module';
+import { Role } from '../../src/users/user.entity';
+import { TestApp } from '../support/app';
+import { freshDatabaseUrl, freshRedisPrefix, testEnv } from '../support/env';
+import { Answer, bulkUsers, fire, postBooking } from '../support/load';
+import { freePortSync } from '../support/ports';
+
+const USERS = 1000;
+const ATTEMPTS = 2000;
+const SEATS = 300;
+const CONCURRENCY = 200;
+
+/** 2,000 attempts from 1,000 users, each user twice; a quarter of users send both with one Idempotency-Key. */
+function attempts(
+  users: { id: number; token: string }[],
+): { token: string; headers: Record<string, string> }[] {
+  const list: { token: string; headers: Record<string, string> }[] = [];
+  for (let i = 0; i < ATTEMPTS; i++) {
+    const user = users[i % users.length];
+    list.push({
+      token: user.token,
+      headers: user.id % 4 === 0 ? { 'idempotency-key': `k-${user.id}` } : {},
+    });
+  }
+  return list.sort(() => Math.random() - 0.5);
+}
+
+function summarise(answers: Answer[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  answers.forEach(
+    (a) =>
+      (out[`${a.status} ${a.code ?? a.bookingStatus}`] =
+        (out[`${a.status} ${a.code ?? a.bookingStatus}`] ?? 0) + 1),
+  );
+  return out;
+}
+
+for (const strategy of ['redis', 'pg-lock'] as const) {
+  describe(`on-sale rush, one process (${strategy})`, () => {
+    it(`${ATTEMPTS} concurrent attempts from ${USERS} users on ${SEATS} seats → exactly ${SEATS} confirmed`, async () => {
+      const t = await TestApp.start({ BOOKING_STRATEGY: strategy, DATABASE_POOL_SIZE: '20' });
+      try {
+        const host = await t.newUser(Role.Host);
+        const goods = await t.newGoods(host, { bookingLimit: SEATS });
+        const users = await bulkUsers(t.db, USERS, process.env.JWT_SECRET!);
+        const url = `${t.url}/api/goods/${goods.id}/bookings`;
+        const answers = await fire(
+          attempts(users).map((a) => () => postBooking(url, a.token, a.headers)),
+          CONCURRENCY,
+        );
+        const summary = summarise(answers);
+        assert.ok(
+          answers.every((a) => a.status < 500 || a.code === 'BOOKING_BUSY'),
+          JSON.stringify(summary),
+        );
+        assert.ok(
+          answers.every((a) => a.status < 300 || typeof a.code === 'string'),
+          JSON.stringify(summary),
+        );
+        const accepted = answers
+          .filter((a) => a.status === 201 || a.status === 202)
+          .map((a) => a.id!);
+        const written = await waitForWritten(t.db, accepted);
+        process.stderr.write(
+          `rush ${strategy}: ${ATTEMPTS} attempts in ${answered - started} ms (${Math.round((ATTEMPTS * 1000) / (answered - started))}/s), ` +
+            `last write ${written - answered} ms after the last answer; ${JSON.stringify(summary)}\n`,
+        );
+        const report = await auditGoods(
+          t.db,
+          strategy === 'redis' ? t.app.get(RedisToken) : undefined,
+          goods.id,
+          accepted,
+        );
+        assert.deepEqual(report.problems, [], JSON.stringify(summary));
+        assert.equal(report.confirmedQuantity, SEATS, JSON.stringify({ summary, report }));
+        assert.ok((summary['409 SOLD_OUT'] ?? 0) > 0);
+      } finally {
+        await t.close();
+      }
+    });
+  });
+}
+
+// The app's own Redis client, with the app's key prefix.
+import { REDIS as RedisToken } from '../../src/redis/redis.module';
+
+describe('on-sale rush across processes: 2 API + 2 workers, one worker SIGKILLed mid-batch', () => {
+  const children: ChildProcess[] = [];
+  after(() => children.forEach((c) => c.kill('SIGKILL')));
+
+  it('loses nothing, doubles nothing, and every accepted booking ends CONFIRMED or REJECTED', async () => {
+    const databaseUrl = await freshDatabaseUrl();
+    const prefix = freshRedisPrefix();
+    const secret = 'rush-secret-rush-secret-rush-secret-0123';
+    const main = join(__dirname, '..', '..', 'src', 'main.js');
+    const ports = [freePortSync(), freePortSync()];
+    const base = {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: testEnv('REDIS_URL'),
+      REDIS_KEY_PREFIX: prefix,
+      JWT_SECRET: secret,
+      WORKER_BATCH_SIZE: '20',
+      WORKER_CLAIM_IDLE: '1s',
+      HOST: '127.0.0.1',
+    };
+    const start = (env: Record<string, string>, ready: string) =>
+      new Promise<ChildProcess>((resolve, reject) => {
+        const child = spawn(process.execPath, [main], {
+          env: { ...base, ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        children.push(child);
+        let out = '';
+        const onData = (d: Buffer) => {
+          out += d.toString();
+          if (out.includes(ready)) {
+            resolve(child);
+          }
+        };
+        child.stdout!.on('data', onData);
+        child.stderr!.on('data', onData);
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+      });
+    const apis = await Promise.all(
+      ports.map((port) =>
+        start({ APP_ROLE: 'api', PORT: String(port), LOG_LEVEL: 'info' }, 'listening on'),
+      ),
+    );
+    const workers = await Promise.all(
+      [0, 1].map(() => start({ APP_ROLE: 'worker', LOG_LEVEL: 'info' }, 'worker running')),
+    );
+    assert.equal(apis.length, 2);
+
+    const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+    const redis = createRedis(testEnv('REDIS_URL'), prefix);
+    const raw = new Redis(testEnv('REDIS_URL'));
+    try {
+      const { rows } = await db.query(
+        `INSERT INTO users (email, nickname, password_hash, role) VALUES ('rush-host@x.io', 'rushhost', 'x', 'host') RETURNING id`,
+      );
+      const { rows: goodsRows } = await db.query(
+        `INSERT INTO goods (title, content, price, img_url, show_date, booking_limit, host_id)
+         VALUES ('Rush', 'r', 1, 'https://x.io/a.png', now() + interval '30 days', $1, $2) RETURNING id`,
+        [SEATS, rows[0].id],
+      );
+      const goodsId = goodsRows[0].id as number;
+      const users = await bulkUsers(db, USERS, secret);
+      const list = attempts(users);
+
+      // Kill one worker the moment it holds read-but-unacknowledged entries.
+      const victim = workers[0];
+      let killedWithPending = 0;
+      const watcher = (async () => {
+        for (let i = 0; i < 4000 && victim.exitCode === null; i++) {
+          const consumers = (await raw
+            .xinfo('CONSUMERS', `${prefix}${bookingKeys.log}`, WRITERS_GROUP)
+            .catch(() => [])) as unknown[][];
+          for (const c of consumers) {
+            const info: Record<string, unknown> = {};
+            for (let j = 0; j < c.length; j += 2) {
+              info[String(c[j])] = c[j + 1];
+            }
+            if (String(info.name).endsWith(`-${victim.pid}`) && Number(info.pending) > 0) {
+              killedWithPending = Number(info.pending);
+              victim.kill('SIGKILL');
+              return;
+            }
+          }
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      })();
+      const answers = await fire(
+        list.map(
+          (a, i) => () =>
+            postBooking(
+              `http://127.0.0.1:${ports[i % 2]}/api/goods/${goodsId}/bookings`,
+              a.token,
+              a.headers,
+            ),
+        ),
+        CONCURRENCY,
+      );
+      await watcher;
+      const summary = summarise(answers);
+      process.stderr.write(
+        `rush 2 API + 2 workers: killed a worker holding ${killedWithPending} entries; ${JSON.stringify(summary)}\n`,
+      );
+      assert.ok(
+        killedWithPending > 0,
+        `the worker was killed holding unacknowledged entries (${JSON.stringify(summary)})`,
+      );
+      assert.ok(
+        answers.every((a) => a.status < 500),
+        JSON.stringify(summary),
+      );
+      const accepted = answers
+        .filter((a) => a.status === 201 || a.status === 202)
+        .map((a) => a.id!);
+      await waitForWritten(db, accepted, 60_000);
+      await new Promise((r) => setTimeout(r, 300)); // last outcomes reach Redis
+      const report = await auditGoods(db, redis, goodsId, accepted);
+      assert.deepEqual(report.problems, [], JSON.stringify({ summary, killedWithPending }));
+      assert.equal(report.confirmedQuantity, SEATS, JSON.stringify({ summary, report }));
+      const replays = answers.filter((a) => a.status === 202 && a.id);
+      assert.equal(new Set(replays.map((a) => a.id)).size <= replays.length, true);
+    } finally {
+      await db.end();
+      await redis.quit();
+      raw.disconnect();
+    }
+  });
+});
