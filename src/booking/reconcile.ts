@@ -106,37 +106,27 @@ async function findDrift(redis: ScriptedRedis, truth: Truth): Promise<Drift[]> {
   return drift;
 }
 
-/**
- * Rebuild Redis booking state from PostgreSQL for goods whose keys are missing (on start, and
- * `npm run reconcile`), or with `check` only report drift. Traffic moves both sides, so a
- * drift counts only if it is seen in every one of `attempts` readings.
- */
-export async function reconcile(
-  db: Pool,
-  redis: ScriptedRedis,
-  options: { check: boolean; attempts?: number } = { check: false },
-): Promise<ReconcileReport> {
-  if (options.check) {
-    let drift: Drift[] | undefined;
-    const attempts = options.attempts ?? 3;
-    for (let i = 0; i < attempts; i++) {
-      const seen = await findDrift(redis, await readTruth(db, redis));
-      const key = (d: Drift) => `${d.goodsId}:${d.what}:${d.userId ?? ''}`;
-      drift =
-        drift === undefined ? seen : seen.filter((d) => drift!.some((p) => key(p) === key(d)));
-      if (drift.length === 0) {
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    const goods = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM goods')).rows[0].n;
-    return { goods, loaded: [], drift: drift ?? [] };
+const driftKey = (d: Drift) => `${d.goodsId}:${d.what}:${d.userId ?? ''}`;
+
+/** Traffic moves both sides: a drift counts only if every one of `attempts` readings shows it. */
+async function persistentDrift(db: Pool, redis: ScriptedRedis, attempts: number): Promise<Drift[]> {
+  let drift = await findDrift(redis, await readTruth(db, redis));
+  for (let i = 1; i < attempts && drift.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 300));
+    const seen = new Set((await findDrift(redis, await readTruth(db, redis))).map(driftKey));
+    drift = drift.filter((d) => seen.has(driftKey(d)));
   }
+  return drift;
+}
+
+async function loadMissing(db: Pool, redis: ScriptedRedis): Promise<ReconcileReport> {
   const truth = await readTruth(db, redis);
   const loaded: number[] = [];
   for (const g of truth.goods) {
-    const users = truth.held.get(g.id) ?? new Map<number, number>();
-    const pairs = [...users].flatMap(([u, q]) => [u, q]);
+    const pairs = [...(truth.held.get(g.id) ?? new Map<number, number>())].flatMap(([u, q]) => [
+      u,
+      q,
+    ]);
     const done = await redis.loadGoods(
       bookingKeys.goods(g.id),
       bookingKeys.goodsUsers(g.id),
@@ -151,4 +141,21 @@ export async function reconcile(
     }
   }
   return { goods: truth.goods.length, loaded, drift: [] };
+}
+
+/**
+ * Rebuild Redis booking state from PostgreSQL for goods whose keys are missing (on start, and
+ * `npm run reconcile`), or with `check` only report drift, changing nothing.
+ */
+export async function reconcile(
+  db: Pool,
+  redis: ScriptedRedis,
+  options: { check: boolean; attempts?: number } = { check: false },
+): Promise<ReconcileReport> {
+  if (!options.check) {
+    return loadMissing(db, redis);
+  }
+  const drift = await persistentDrift(db, redis, options.attempts ?? 3);
+  const goods = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM goods')).rows[0].n;
+  return { goods, loaded: [], drift };
 }

@@ -130,8 +130,8 @@ describe('on-sale rush across processes: 2 API + 2 workers, one worker SIGKILLed
             resolve(child);
           }
         };
-        child.stdout!.on('data', onData);
-        child.stderr!.on('data', onData);
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
         child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
       });
     const apis = await Promise.all(
