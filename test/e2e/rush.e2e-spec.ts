@@ -54,10 +54,12 @@ for (const strategy of ['redis', 'pg-lock'] as const) {
         const goods = await t.newGoods(host, { bookingLimit: SEATS });
         const users = await bulkUsers(t.db, USERS, process.env.JWT_SECRET!);
         const url = `${t.url}/api/goods/${goods.id}/bookings`;
+        const started = Date.now();
         const answers = await fire(
           attempts(users).map((a) => () => postBooking(url, a.token, a.headers)),
           CONCURRENCY,
         );
+        const answered = Date.now();
         const summary = summarise(answers);
         assert.ok(
           answers.every((a) => a.status < 500 || a.code === 'BOOKING_BUSY'),
