@@ -15,6 +15,7 @@ import { ErrorCode } from './common/error-codes';
 import { refuseHostileInput } from './common/hostile-input';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { AppConfig } from './config/app-config';
+import { RedisIoAdapter } from './realtime/redis-io.adapter';
 import { parseEnv } from './config/env.schema';
 import { instrumentHttp } from './telemetry/metrics';
 import { createPino, PinoNestLogger } from './telemetry/logger';
@@ -79,6 +80,7 @@ export async function createApp(options: { pino?: Pino } = {}): Promise<NestFast
   instrumentHttp(fastify);
   refuseHostileInput(fastify);
 
+  app.useWebSocketAdapter(new RedisIoAdapter(app, bootConfig.redisUrl, bootConfig.redisKeyPrefix));
   app.useGlobalFilters(new HttpExceptionFilter());
   app.useGlobalPipes(
     new ValidationPipe({

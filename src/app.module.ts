@@ -9,6 +9,7 @@ import { dataSourceOptions } from './database/data-source';
 import { DatabaseModule } from './database/database.module';
 import { GoodsModule } from './goods/goods.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { RealtimeModule } from './realtime/realtime.module';
 import { RedisModule } from './redis/redis.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
 
@@ -30,6 +31,7 @@ export class AppModule {
         AuthModule,
         GoodsModule,
         BookingModule,
+        RealtimeModule,
         TelemetryModule,
       ],
     };

@@ -18,6 +18,6 @@ import { BookingWorker } from './booking.worker';
     BookingMetrics,
     BookingWorker,
   ],
-  exports: [BookingState, BookingService, BookingRepository],
+  exports: [BookingState, BookingService, BookingRepository, BookingEvents],
 })
 export class BookingModule {}

@@ -260,6 +260,7 @@ export class BookingService {
         quantity: 1,
         status: 'CONFIRMED',
         reason: null,
+        promoted: true,
       })),
     ];
     if (this.config.bookingStrategy === 'redis') {

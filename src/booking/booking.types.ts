@@ -18,6 +18,8 @@ export interface BookingOutcome {
   quantity: number;
   status: Exclude<BookingStatus, 'PENDING'>;
   reason: string | null;
+  /** A waitlisted user's new booking, made by a cancellation. */
+  promoted?: boolean;
 }
 
 /** What the booking path needs of a goods. */

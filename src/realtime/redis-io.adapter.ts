@@ -1,0 +1,35 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import Redis from 'ioredis';
+import type { Server, ServerOptions } from 'socket.io';
+
+/** Socket.IO over the Redis adapter, so every API instance shares rooms and broadcasts. */
+export class RedisIoAdapter extends IoAdapter {
+  private readonly clients: Redis[] = [];
+
+  constructor(
+    app: INestApplicationContext,
+    private readonly redisUrl: string,
+    private readonly keyPrefix: string,
+  ) {
+    super(app);
+  }
+
+  override createIOServer(port: number, options?: ServerOptions): Server {
+    const server = super.createIOServer(port, options) as Server;
+    const pub = new Redis(this.redisUrl, { maxRetriesPerRequest: 1 });
+    const sub = pub.duplicate();
+    for (const client of [pub, sub]) {
+      client.on('error', () => undefined); // readiness reports Redis; don't crash on reconnects
+      this.clients.push(client);
+    }
+    server.adapter(createAdapter(pub, sub, { key: `${this.keyPrefix}socket.io` }));
+    return server;
+  }
+
+  override async close(server: Server): Promise<void> {
+    await super.close(server);
+    this.clients.forEach((c) => c.disconnect());
+  }
+}
