@@ -17,7 +17,7 @@ export class RedisIoAdapter extends IoAdapter {
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
-    const server = super.createIOServer(port, options) as Server;
+    const server = super.createIOServer(port, options);
     const pub = new Redis(this.redisUrl, { maxRetriesPerRequest: 1 });
     const sub = pub.duplicate();
     for (const client of [pub, sub]) {
