@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import Redis from 'ioredis';
+
+import { waitForWritten } from '../../src/booking/audit';
+import { reconcile } from '../../src/booking/reconcile';
+import { createRedis } from '../../src/redis/redis.module';
+import { Role } from '../../src/users/user.entity';
+import { TestApp } from '../support/app';
+import { Answer, bulkUsers, fire, postBooking } from '../support/load';
+import { freePortSync } from '../support/ports';
+
+/** The project's own kind of Redis: AOF on, data in a folder we can restart it from. */
+async function startRedis(port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--save',
+      '',
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const probe = new Redis(port, '127.0.0.1', {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  probe.on('error', () => undefined);
+  for (let i = 0; i < 100; i++) {
+    try {
+      await probe.connect();
+      await probe.ping();
+      probe.disconnect();
+      return child;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error('redis-server did not start');
+}
+
+describe('Redis outage and restart mid-rush', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tn-redis-'));
+  const port = freePortSync();
+  let redisProcess: ChildProcess | undefined;
+  after(() => {
+    redisProcess?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers 503 BOOKING_UNAVAILABLE quickly while Redis is down, loses nothing accepted, and reconciles without drift', async () => {
+    redisProcess = await startRedis(port, dir);
+    const t = await TestApp.start({
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      BOOKING_RATE_LIMIT_PER_SECOND: '1000',
+    });
+    try {
+      const host = await t.newUser(Role.Host);
+      const goods = await t.newGoods(host, { bookingLimit: 500 });
+      const users = await bulkUsers(t.db, 600, process.env.JWT_SECRET!);
+      const url = `${t.url}/api/goods/${goods.id}/bookings`;
+      const jobs = users.map((u) => () => postBooking(url, u.token));
+      const firstHalf = await fire(jobs.slice(0, 300), 50);
+
+      // Stop Redis (SHUTDOWN writes the AOF), and look at the service while it is away.
+      const exited = new Promise((r) => redisProcess!.once('exit', r));
+      const admin = new Redis(port, '127.0.0.1');
+      admin.on('error', () => undefined);
+      await admin.shutdown().catch(() => undefined);
+      admin.disconnect();
+      await exited;
+      const started = Date.now();
+      const during = await postBooking(url, users[300].token);
+      const took = Date.now() - started;
+      assert.equal(during.status, 503);
+      assert.equal(during.code, 'BOOKING_UNAVAILABLE');
+      assert.ok(took < 2000, `answered in ${took} ms`);
+      assert.equal((await t.request('GET', '/health/ready')).status, 503);
+
+      redisProcess = await startRedis(port, dir);
+      await new Promise((r) => setTimeout(r, 500)); // clients reconnect
+      const secondHalf = await fire(jobs.slice(301), 50);
+      const answers: Answer[] = [...firstHalf, during, ...secondHalf];
+      assert.ok(
+        answers.every((a) => a.status < 500 || a.code === 'BOOKING_UNAVAILABLE'),
+        JSON.stringify(answers.filter((a) => a.status >= 500)),
+      );
+      const accepted = answers
+        .filter((a) => a.status === 201 || a.status === 202)
+        .map((a) => a.id!);
+      assert.ok(accepted.length >= 500, `${accepted.length} accepted`);
+      await waitForWritten(t.db, accepted, 30_000);
+      await new Promise((r) => setTimeout(r, 300));
+      const confirmed = await t.db.query(
+        `SELECT count(*)::int AS n FROM bookings WHERE goods_id = $1 AND status = 'CONFIRMED'`,
+        [goods.id],
+      );
+      assert.equal(confirmed.rows[0].n, 500);
+      const redis = createRedis(`redis://127.0.0.1:${port}`, t.redisPrefix);
+      try {
+        const { drift } = await reconcile(t.db, redis, { check: true });
+        assert.deepEqual(drift, []);
+      } finally {
+        await redis.quit();
+      }
+    } finally {
+      await t.close({ purge: false });
+    }
+  });
+});
