@@ -33,7 +33,8 @@ export class BookingEvents implements OnModuleDestroy {
     if (this.subscriber) {
       return;
     }
-    this.subscriber = this.redis.duplicate({ keyPrefix: '' });
+    // Waits for Redis instead of failing fast, and re-subscribes by itself after a reconnect.
+    this.subscriber = this.redis.duplicate({ keyPrefix: '', maxRetriesPerRequest: null });
     this.subscriber.on('error', (err: Error) => this.logger.warn(`events: ${err.message}`));
     this.subscriber.on('message', (_channel: string, message: string) => this.dispatch(message));
     await this.subscriber.subscribe(this.channel);
@@ -95,7 +96,8 @@ export class BookingEvents implements OnModuleDestroy {
     }
   }
 
-  async onModuleDestroy(): Promise<void> {
-    await this.subscriber?.quit().catch(() => undefined);
+  onModuleDestroy(): void {
+    // disconnect, not quit: quit would wait forever for a Redis that is not there.
+    this.subscriber?.disconnect();
   }
 }

@@ -267,7 +267,14 @@ export class BookingRepository {
   }): Promise<
     | { outcome: 'confirmed' | 'replay'; booking: BookingRow }
     | {
-        outcome: 'missing' | 'not-open' | 'closed' | 'over-limit' | 'sold-out' | 'key-reused';
+        outcome:
+          | 'missing'
+          | 'not-open'
+          | 'closed'
+          | 'quantity-above-max'
+          | 'over-limit'
+          | 'sold-out'
+          | 'key-reused';
         maxPerUser?: number;
       }
   > {
@@ -370,12 +377,15 @@ function refuse(
   held: number,
   quantity: number,
   now: Date,
-): 'not-open' | 'closed' | 'over-limit' | 'sold-out' | undefined {
+): 'not-open' | 'closed' | 'quantity-above-max' | 'over-limit' | 'sold-out' | undefined {
   if (goods.saleStartsAt && now < goods.saleStartsAt) {
     return 'not-open';
   }
   if (goods.saleEndsAt && now >= goods.saleEndsAt) {
     return 'closed';
+  }
+  if (quantity > goods.maxPerUser) {
+    return 'quantity-above-max';
   }
   if (held + quantity > goods.maxPerUser) {
     return 'over-limit';

@@ -361,6 +361,11 @@ const rowLockErrors: Record<RowLockRefusal, (maxPerUser?: number) => AppError> =
   missing: () => new AppError(ErrorCode.NotFound, 'No such goods.'),
   'not-open': () => new AppError(ErrorCode.SaleNotOpen),
   closed: () => new AppError(ErrorCode.SaleClosed),
+  'quantity-above-max': (max) =>
+    new AppError(
+      ErrorCode.ValidationFailed,
+      `quantity must be at most ${String(max)} for this goods.`,
+    ),
   'over-limit': (max) =>
     new AppError(max === 1 ? ErrorCode.AlreadyBooked : ErrorCode.LimitExceeded),
   'sold-out': () => new AppError(ErrorCode.SoldOut),

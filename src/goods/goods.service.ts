@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 
 import type { AuthUser } from '../auth/auth-user';
 import { BookingState } from '../booking/booking-state';
+import type { GoodsBookingState } from '../booking/booking.types';
 import { AppError } from '../common/app-error';
 import { ErrorCode } from '../common/error-codes';
 import { AppConfig } from '../config/app-config';
@@ -24,6 +25,15 @@ const constraintErrors: Record<string, AppError> = {
     'saleEndsAt must be after saleStartsAt.',
   ),
 };
+
+const toBookingState = (goods: GoodsDto): GoodsBookingState => ({
+  id: goods.id,
+  bookingLimit: goods.bookingLimit,
+  bookingCount: goods.bookingCount,
+  maxPerUser: goods.maxPerUser,
+  saleStartsAt: goods.saleStartsAt ? new Date(goods.saleStartsAt) : null,
+  saleEndsAt: goods.saleEndsAt ? new Date(goods.saleEndsAt) : null,
+});
 
 @Injectable()
 export class GoodsService {
@@ -72,7 +82,9 @@ export class GoodsService {
         maxPerUser: dto.maxPerUser ?? 1,
       }),
     );
-    await this.syncBookingState(created, created.bookingLimit);
+    if (this.config.bookingStrategy === 'redis') {
+      await this.bookingState.load(toBookingState(created), new Map()).catch(() => undefined);
+    }
     return created;
   }
 
@@ -109,18 +121,7 @@ export class GoodsService {
     if (this.config.bookingStrategy !== 'redis') {
       return;
     }
-    await this.bookingState
-      .update(
-        {
-          id: goods.id,
-          bookingLimit: goods.bookingLimit,
-          maxPerUser: goods.maxPerUser,
-          saleStartsAt: goods.saleStartsAt ? new Date(goods.saleStartsAt) : null,
-          saleEndsAt: goods.saleEndsAt ? new Date(goods.saleEndsAt) : null,
-        },
-        limitDelta,
-      )
-      .catch(() => undefined);
+    await this.bookingState.update(toBookingState(goods), limitDelta).catch(() => undefined);
   }
 
   /** Its host or an admin; reads the database, not the cache, before a write. */

@@ -18,7 +18,8 @@ export class RedisIoAdapter extends IoAdapter {
 
   override createIOServer(port: number, options?: ServerOptions): Server {
     const server = super.createIOServer(port, options);
-    const pub = new Redis(this.redisUrl, { maxRetriesPerRequest: 1 });
+    // Pub/sub clients wait for Redis (and re-subscribe after a reconnect) instead of failing fast.
+    const pub = new Redis(this.redisUrl, { maxRetriesPerRequest: null });
     const sub = pub.duplicate();
     for (const client of [pub, sub]) {
       client.on('error', () => undefined); // readiness reports Redis; don't crash on reconnects
