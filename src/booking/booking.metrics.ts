@@ -1,8 +1,12 @@
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
+import { AppConfig } from '../config/app-config';
+import { REDIS } from '../redis/redis.module';
+import type { ScriptedRedis } from '../redis/scripts';
 import { registry } from '../telemetry/metrics';
+import { bookingKeys } from './booking.keys';
 import type { BookingOutcome, LoggedBooking } from './booking.types';
 
 const outcomesCounter = new Counter({
@@ -19,8 +23,62 @@ const confirmationSeconds = new Histogram({
   registers: [registry],
 });
 
+/**
+ * Gauges read from Redis when Prometheus scrapes: the booking log's unwritten length and each
+ * loaded goods' remaining stock. Re-registered per app (tests build several in one process).
+ */
+function registerGauges(redis: ScriptedRedis, prefix: string): void {
+  for (const name of ['booking_log_pending', 'goods_remaining_stock']) {
+    registry.removeSingleMetric(name);
+  }
+  new Gauge({
+    name: 'booking_log_pending',
+    help: 'Admitted bookings not yet written to PostgreSQL (booking log length)',
+    registers: [registry],
+    async collect() {
+      this.set(await redis.xlen(bookingKeys.log).catch(() => -1));
+    },
+  });
+  new Gauge({
+    name: 'goods_remaining_stock',
+    help: 'Tickets left per goods, as admission sees them',
+    labelNames: ['goods_id'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(
+          cursor,
+          'MATCH',
+          `${prefix}${bookingKeys.goodsPrefix}*`,
+          'COUNT',
+          500,
+        );
+        cursor = next;
+        const goodsIds = keys
+          .map((k) => /:(\d+)$/.exec(k)?.[1])
+          .filter((id): id is string => id !== undefined);
+        const pipeline = redis.pipeline();
+        goodsIds.forEach((id) => pipeline.hget(bookingKeys.goods(id), 'left'));
+        const results = (await pipeline.exec()) ?? [];
+        goodsIds.forEach((id, i) => {
+          const left = results[i]?.[1];
+          if (left !== null && left !== undefined) {
+            this.set({ goods_id: id }, Number(left));
+          }
+        });
+      } while (cursor !== '0');
+    },
+  });
+}
+
 @Injectable()
 export class BookingMetrics {
+  constructor(@Inject(REDIS) redis: ScriptedRedis, config: AppConfig) {
+    registerGauges(redis, config.redisKeyPrefix);
+  }
+
   count(code: string): void {
     outcomesCounter.inc({ code });
   }

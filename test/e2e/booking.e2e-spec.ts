@@ -267,6 +267,18 @@ for (const strategy of ['redis', 'pg-lock'] as const) {
       );
     });
 
+    it('exposes booking metrics: outcomes by code, admission-to-decision time, log length, stock per goods', async () => {
+      const goods = await t.newGoods(host, { bookingLimit: 7 });
+      await book(await t.newUser(), goods.id, { headers: WAIT });
+      const metrics = (await t.request('GET', '/metrics')).text;
+      assert.match(metrics, /booking_outcomes_total\{code="[A-Z_]+"\} \d+/);
+      if (strategy === 'redis') {
+        assert.match(metrics, /booking_admission_to_decision_seconds_count \d+/);
+        assert.match(metrics, /booking_log_pending 0/);
+        assert.match(metrics, new RegExp(`goods_remaining_stock\\{goods_id="${goods.id}"\\} 6`));
+      }
+    });
+
     it("keeps the original's routes: POST and DELETE /api/booking/:goodsId", async () => {
       const goods = await t.newGoods(host, { bookingLimit: 3 });
       const user = await t.newUser();
