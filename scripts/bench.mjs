@@ -199,7 +199,9 @@ async function rush(strategy, round, infra) {
           let parsed = {};
           try {
             parsed = JSON.parse(body);
-          } catch {}
+          } catch {
+            // not JSON (a proxy error page, say): counted by status alone
+          }
           const key = `${status} ${parsed.code ?? parsed.status ?? ''}`;
           answers.codes[key] = (answers.codes[key] ?? 0) + 1;
           if ((status === 201 || status === 202) && parsed.id) answers.ids.push(parsed.id);

@@ -1,5 +1,4 @@
 import { Global, Module } from '@nestjs/common';
-import { JwtModule } from '@nestjs/jwt';
 
 import { UsersController } from '../users/users.controller';
 import { UsersRepository } from '../users/users.repository';
@@ -14,7 +13,6 @@ import { TokenService } from './token.service';
 /** Users and authentication; global so any module can guard its routes. */
 @Global()
 @Module({
-  imports: [JwtModule.register({})],
   controllers: [AuthController, UsersController],
   providers: [
     AuthService,

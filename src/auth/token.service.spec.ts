@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 
-import { JwtService } from '@nestjs/jwt';
 import jwt from 'jsonwebtoken';
 
 import { AppConfig } from '../config/app-config';
@@ -19,7 +18,7 @@ const config = new AppConfig(
     JWT_EXPIRES_IN: '1h',
   }),
 );
-const tokens = new TokenService(new JwtService({}), config);
+const tokens = new TokenService(config);
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const now = () => Math.floor(Date.now() / 1000);

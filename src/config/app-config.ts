@@ -1,4 +1,4 @@
-import { Env, parseDurationSeconds } from './env.schema';
+import { Env, parseDurationMs, parseDurationSeconds } from './env.schema';
 
 /** The typed, validated configuration every module injects. */
 export class AppConfig {
@@ -57,8 +57,8 @@ export class AppConfig {
     this.bookingRateLimitPerSecond = env.BOOKING_RATE_LIMIT_PER_SECOND;
     this.idempotencyTtlSeconds = parseDurationSeconds(env.IDEMPOTENCY_TTL);
     this.workerBatchSize = env.WORKER_BATCH_SIZE;
-    this.workerClaimIdleMs = parseDurationSeconds(env.WORKER_CLAIM_IDLE) * 1000;
-    this.pgLockTimeoutMs = parseDurationSeconds(env.PG_LOCK_TIMEOUT) * 1000;
+    this.workerClaimIdleMs = parseDurationMs(env.WORKER_CLAIM_IDLE);
+    this.pgLockTimeoutMs = parseDurationMs(env.PG_LOCK_TIMEOUT);
   }
 
   get servesHttp(): boolean {

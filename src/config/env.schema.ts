@@ -15,14 +15,18 @@ const durationUnitsMs: Record<string, number> = {
   d: 86_400_000,
 };
 
-/** '90' (seconds), '15m', '1h', '7d' → seconds. */
-export function parseDurationSeconds(value: string): number {
+/** '90' (seconds), '250ms', '15m', '1h', '7d' → milliseconds. */
+export function parseDurationMs(value: string): number {
   const match = durationPattern.exec(value.trim());
   if (!match) {
     throw new Error(`invalid duration '${value}'`);
   }
-  const unit = match[2] ?? 's';
-  return Math.floor((Number(match[1]) * durationUnitsMs[unit]) / 1000);
+  return Number(match[1]) * durationUnitsMs[match[2] ?? 's'];
+}
+
+/** The same, in whole seconds (rounded down). */
+export function parseDurationSeconds(value: string): number {
+  return Math.floor(parseDurationMs(value) / 1000);
 }
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -39,7 +43,7 @@ const url = (protocols: string[]) =>
   );
 const duration = z
   .string()
-  .refine((v) => durationPattern.test(v.trim()) && parseDurationSeconds(v) > 0, {
+  .refine((v) => durationPattern.test(v.trim()) && parseDurationMs(v) > 0, {
     message: "must be a positive duration such as '3600', '15m', '1h' or '7d'",
   });
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import pg from 'pg';
+
+import { Role } from '../../src/users/user.entity';
+import { TestApp } from '../support/app';
+
+for (const strategy of ['redis', 'pg-lock'] as const) {
+  describe(`per-user booking rate limit (${strategy})`, () => {
+    it('answers 429 RATE_LIMITED with Retry-After past the limit, before any stock is taken', async () => {
+      const t = await TestApp.start({
+        BOOKING_STRATEGY: strategy,
+        BOOKING_RATE_LIMIT_PER_SECOND: '3',
+      });
+      try {
+        const host = await t.newUser(Role.Host);
+        const goods = await t.newGoods(host, { bookingLimit: 50, maxPerUser: 10 });
+        const user = await t.newUser();
+        const answers = [];
+        for (let i = 0; i < 6; i++) {
+          answers.push(
+            await t.request('POST', `/api/goods/${goods.id}/bookings`, {
+              token: user.token,
+              body: {},
+              headers: { prefer: 'wait=5' },
+            }),
+          );
+        }
+        const limited = answers.filter((a) => a.status === 429);
+        assert.ok(limited.length >= 3, answers.map((a) => a.status).join(','));
+        for (const a of limited) {
+          assert.equal(a.body.code, 'RATE_LIMITED');
+          assert.ok(Number(a.headers.get('retry-after')) >= 1);
+        }
+        const booked = answers.filter((a) => a.status === 201).length;
+        assert.equal(booked, 6 - limited.length);
+        assert.equal(
+          (await t.request('GET', `/api/goods/${goods.id}`)).body.remaining,
+          50 - booked,
+        );
+        // Another user is not affected.
+        const other = await t.newUser();
+        assert.equal(
+          (
+            await t.request('POST', `/api/goods/${goods.id}/bookings`, {
+              token: other.token,
+              body: {},
+            })
+          ).status < 300,
+          true,
+        );
+      } finally {
+        await t.close();
+      }
+    });
+  });
+}
+
+describe('pg-lock strategy under a held row lock', () => {
+  it('answers 503 BOOKING_BUSY with Retry-After when the goods row stays locked past PG_LOCK_TIMEOUT', async () => {
+    const t = await TestApp.start({ BOOKING_STRATEGY: 'pg-lock', PG_LOCK_TIMEOUT: '200ms' });
+    const blocker = new pg.Client({ connectionString: t.databaseUrl });
+    await blocker.connect();
+    try {
+      const host = await t.newUser(Role.Host);
+      const goods = await t.newGoods(host, { bookingLimit: 5 });
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM goods WHERE id = $1 FOR UPDATE', [goods.id]);
+      const started = Date.now();
+      const reply = await t.request('POST', `/api/goods/${goods.id}/bookings`, {
+        token: (await t.newUser()).token,
+        body: {},
+      });
+      assert.equal(reply.status, 503);
+      assert.equal(reply.body.code, 'BOOKING_BUSY');
+      assert.equal(reply.headers.get('retry-after'), '1');
+      assert.ok(Date.now() - started < 1500);
+      await blocker.query('ROLLBACK');
+      const after = await t.request('POST', `/api/goods/${goods.id}/bookings`, {
+        token: (await t.newUser()).token,
+        body: {},
+      });
+      assert.equal(after.status, 201);
+      assert.equal(
+        (await t.db.query('SELECT booking_count FROM goods WHERE id = $1', [goods.id])).rows[0]
+          .booking_count,
+        1,
+      );
+    } finally {
+      await blocker.end();
+      await t.close();
+    }
+  });
+});
