@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsUUID, Max, Min, ValidateIf } from 'class-validator';
+import { IsInt, IsUUID, Max, Min, ValidateIf } from 'class-validator';
+
+import { PageQuery } from '../common/page-query';
 
 export class BookRequestDto {
   @ApiPropertyOptional({
@@ -23,23 +24,7 @@ export class BookingIdParam {
   bookingId: string;
 }
 
-export class ListBookingsQuery {
-  @ApiPropertyOptional({ example: 1, minimum: 1, default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100_000)
-  page: number = 1;
-
-  @ApiPropertyOptional({ example: 20, minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 20;
-}
+export class ListBookingsQuery extends PageQuery {}
 
 export class BookingDto {
   @ApiProperty({ example: '0b8f7c1e-5d1a-4c3e-9d7a-2f6e1b0c9a11' }) id: string;

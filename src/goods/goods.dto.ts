@@ -1,9 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
   IsInt,
   IsISO8601,
-  IsOptional,
   IsString,
   IsUrl,
   Max,
@@ -13,6 +12,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 
+import { PageQuery } from '../common/page-query';
 import { toPositiveId } from '../users/user.dto';
 
 const MAX_INT = 2_147_483_647;
@@ -99,23 +99,7 @@ export class GoodsIdParam {
   goodsId: number;
 }
 
-export class ListGoodsQuery {
-  @ApiPropertyOptional({ example: 1, minimum: 1, default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100_000)
-  page: number = 1;
-
-  @ApiPropertyOptional({ example: 20, minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 20;
-}
+export class ListGoodsQuery extends PageQuery {}
 
 export class GoodsDto {
   @ApiProperty({ example: 1 }) id: number;
