@@ -11,7 +11,8 @@ for i = 2, #ARGV, 6 do
   local key = KEYS[1] .. id
   local current = rcall('HGET', key, 'status')
   if current == 'PENDING' or current == false then
-    if status == 'REJECTED' and current == 'PENDING' then
+    -- Stock goes back only to a goods still loaded (a removed goods' keys stay removed).
+    if status == 'REJECTED' and current == 'PENDING' and rcall('EXISTS', KEYS[2] .. g) == 1 then
       rcall('HINCRBY', KEYS[2] .. g, 'left', q)
       local held = rcall('HINCRBY', KEYS[2] .. g .. ':u', u, -q)
       if held <= 0 then rcall('HDEL', KEYS[2] .. g .. ':u', u) end
