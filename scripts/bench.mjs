@@ -227,8 +227,19 @@ async function rush(strategy, round, infra) {
     audit.problems.push(`${audit.confirmedQuantity} confirmed, expected ${expected}`);
   if (fivexx > 0) audit.problems.push(`${fivexx} 5xx answers`);
   await service.stop();
+  // Leave nothing behind on servers we were given: this run's keys and database go.
+  let cursor = '0';
+  do {
+    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = nextCursor;
+    if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(prefix.length)));
+  } while (cursor !== '0');
   await redis.quit();
   await db.end();
+  const admin = new pg.Client({ connectionString: infra.adminUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+  await admin.end();
   return {
     strategy,
     round,
