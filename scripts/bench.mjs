@@ -33,6 +33,7 @@ const { values: opt } = parseArgs({
     concurrency: { type: 'string', default: '100' },
     rounds: { type: 'string' },
     json: { type: 'string' },
+    baseline: { type: 'boolean', default: false },
   },
 });
 const N = {
@@ -266,6 +267,40 @@ async function rush(strategy, round, infra) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** A bare Fastify hello in its own process, loaded like the service: the ceiling. */
+async function hello() {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(root, 'scripts', 'bench', 'hello.mjs')], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: 'ignore',
+  });
+  for (
+    let i = 0;
+    !(await fetch(`http://127.0.0.1:${port}/`).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    i++
+  ) {
+    if (i > 100) throw new Error('the hello server did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/`,
+    connections: N.concurrency,
+    amount: N.requests,
+  });
+  await new Promise((r) => {
+    child.once('exit', r);
+    child.kill('SIGTERM');
+  });
+  return {
+    strategy: 'hello',
+    requestsPerSecond: Math.round(result.requests.total / result.duration),
+    latencyMs: { p99: result.latency.p99 },
+  };
+}
+
 const infra = await servers();
 const machine = {
   cpus: os.cpus().length,
@@ -278,6 +313,11 @@ say(
 const runs = [];
 try {
   for (let round = 1; round <= rounds; round++) {
+    if (opt.baseline) {
+      const h = await hello();
+      runs.push({ ...h, round, audit: { ok: true, problems: [] } });
+      say(`hello #${round}: ${h.requestsPerSecond} req/s, p99 ${h.latencyMs.p99} ms`);
+    }
     for (const strategy of strategies) {
       const r = await rush(strategy, round, infra);
       runs.push(r);
@@ -290,6 +330,9 @@ try {
 } finally {
   await infra.stop();
 }
+const helloMedian = opt.baseline
+  ? median(runs.filter((r) => r.strategy === 'hello').map((r) => r.requestsPerSecond))
+  : undefined;
 const summary = strategies.map((s) => {
   const mine = runs.filter((r) => r.strategy === s);
   return {
@@ -298,8 +341,17 @@ const summary = strategies.map((s) => {
     medianRequestsPerSecond: median(mine.map((r) => r.requestsPerSecond)),
     medianP99Ms: median(mine.map((r) => r.latencyMs.p99)),
     medianLastWriteAfterLastAnswerMs: median(mine.map((r) => r.lastWriteAfterLastAnswerMs)),
+    ...(helloMedian
+      ? {
+          shareOfHello: Number(
+            (median(mine.map((r) => r.requestsPerSecond)) / helloMedian).toFixed(3),
+          ),
+        }
+      : {}),
   };
 });
+if (helloMedian)
+  say(`bare Fastify hello: median ${helloMedian} req/s (the ceiling on this machine)`);
 console.table(summary);
 if (summary.length === 2) {
   say(
