@@ -47,9 +47,8 @@ export class BookingState {
     const [code, id, detail] = await this.redis.admitBooking(
       bookingKeys.goods(goodsId),
       bookingKeys.goodsUsers(goodsId),
-      idempotencyKey
-        ? bookingKeys.idempotency(userId, idempotencyKey)
-        : bookingKeys.idempotency(userId, ''),
+      // Without a key the script never reads KEYS[3]; a fixed name saves a hash per request.
+      idempotencyKey ? bookingKeys.idempotency(userId, idempotencyKey) : bookingKeys.noIdempotency,
       bookingKeys.log,
       bookingKeys.booking(bookingId),
       bookingKeys.rate(userId),
@@ -143,11 +142,6 @@ export class BookingState {
 
   async getBooking(bookingId: string): Promise<Record<string, string>> {
     return this.redis.hgetall(bookingKeys.booking(bookingId));
-  }
-
-  async remaining(goodsId: number): Promise<number | undefined> {
-    const left = await this.redis.hget(bookingKeys.goods(goodsId), 'left');
-    return left === null ? undefined : Math.max(0, Number(left));
   }
 
   /** Live stock of several goods in one round trip (undefined where not loaded). */

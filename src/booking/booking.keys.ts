@@ -14,6 +14,7 @@ export const bookingKeys = {
   idempotency: (userId: number, key: string) =>
     `bk:idem:${userId}:${createHash('sha256').update(key).digest('base64url')}`,
   rate: (userId: number) => `bk:rate:${userId}`,
+  noIdempotency: 'bk:idem:-',
   log: 'bk:log',
   events: 'bk:events',
 } as const;

@@ -81,9 +81,9 @@ export class BookingRepository {
         tx,
       );
       const decisions = decide(entries, stored, goods, active);
-      const fresh = decisions.filter(
-        (d) => !stored.some((s) => s.id === d.id) && d.reason !== 'GOODS_REMOVED',
-      );
+      const storedIds = new Set(stored.map((x) => x.id));
+      const fresh = decisions.filter((d) => !storedIds.has(d.id) && d.reason !== 'GOODS_REMOVED');
+      const freshIds = new Set(fresh.map((d) => d.id));
       const inserted = await this.insert(tx, fresh);
       const deltas = new Map<number, number>();
       for (const d of fresh) {
@@ -100,7 +100,7 @@ export class BookingRepository {
       }
       // A row refused by the idempotency index duplicates an earlier request (Redis lost the key).
       return decisions.map((d): BookingOutcome => {
-        const duplicate = fresh.includes(d) && !inserted.has(d.id);
+        const duplicate = freshIds.has(d.id) && !inserted.has(d.id);
         const { requestedAtMs: _t, idempotencyKey: _k, ...outcome } = d;
         return duplicate
           ? { ...outcome, status: 'REJECTED', reason: 'DUPLICATE_REQUEST' }

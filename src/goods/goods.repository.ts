@@ -111,8 +111,4 @@ export class GoodsRepository {
     }
     return (await this.sql.one(`SELECT 1 FROM goods WHERE id = $1`, [id])) ? 'booked' : 'missing';
   }
-
-  async count(): Promise<number> {
-    return (await this.sql.one<{ n: number }>(`SELECT count(*)::int AS n FROM goods`))?.n ?? 0;
-  }
 }
