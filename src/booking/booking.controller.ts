@@ -205,14 +205,7 @@ export class BookingController {
     @Headers('prefer') prefer: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<BookingDto> {
-    const answer = await this.bookings.book(
-      who,
-      goodsId,
-      { quantity: 1 },
-      bookingOptions(idempotencyKey, prefer),
-    );
-    void reply.status(answer.httpStatus);
-    return answer.booking;
+    return this.book(who, { goodsId }, { quantity: 1 }, idempotencyKey, prefer, reply);
   }
 
   @Delete('booking/:goodsId')

@@ -126,7 +126,7 @@ export class BookingService {
       await this.loadGoods(goodsId);
       result = await redisOr503(() => this.state.admit(request));
     }
-    this.metrics.count(Admission[result.code]);
+    this.metrics.count(admissionLabel(result));
     if (result.code === Admission.Admitted) {
       const pending: BookingDto = { id: result.bookingId, status: 'PENDING', goodsId, quantity };
       return this.awaitOutcome(pending, options.waitMs);
@@ -202,11 +202,13 @@ export class BookingService {
       }
       throw error;
     }
-    this.metrics.count(result.outcome.toUpperCase());
     if ('booking' in result) {
+      this.metrics.count(result.outcome === 'confirmed' ? 'CONFIRMED' : 'REPLAY');
       return answerFor(toDto(result.booking));
     }
-    throw rowLockErrors[result.outcome](result.maxPerUser);
+    const refusal = rowLockErrors[result.outcome](result.maxPerUser);
+    this.metrics.count(refusal.code);
+    throw refusal;
   }
 
   /** A booking of the caller's; anyone else's is "not found" (existence is not leaked). */
@@ -297,7 +299,7 @@ export class BookingService {
     }
     let remaining = goods.bookingLimit - goods.bookingCount;
     if (this.config.bookingStrategy === 'redis') {
-      remaining = (await redisOr503(() => this.state.remaining(goodsId))) ?? remaining;
+      remaining = (await redisOr503(() => this.state.remainingOf([goodsId])))[0] ?? remaining;
     }
     if (remaining > 0) {
       throw new AppError(ErrorCode.NotSoldOut);
@@ -347,6 +349,14 @@ const admissionErrors: Record<
       `quantity must be at most ${String(r.detail)} for this goods.`,
     ),
 };
+
+/** Metric label: ADMITTED, REPLAY, or the error code the client got (SOLD_OUT, …). */
+function admissionLabel(result: AdmissionResult): string {
+  if (result.code === Admission.Admitted || result.code === Admission.Replay) {
+    return result.code === Admission.Admitted ? 'ADMITTED' : 'REPLAY';
+  }
+  return admissionError(result).code;
+}
 
 function admissionError(result: AdmissionResult): AppError {
   return admissionErrors[result.code as keyof typeof admissionErrors](result);
