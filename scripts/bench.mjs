@@ -18,9 +18,11 @@ import {
   ensureDependencies,
   freePort,
   root,
+  deleteKeys,
+  dropDatabases,
+  provisionServers,
   say,
-  startPostgres,
-  startRedis,
+  withDatabase,
 } from './lib/services.mjs';
 
 const { values: opt } = parseArgs({
@@ -57,41 +59,6 @@ const { auditGoods, waitForWritten } = load(join(root, 'dist', 'booking', 'audit
 
 const SECRET = `bench-${randomBytes(24).toString('hex')}`;
 const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
-
-async function servers() {
-  const stops = [];
-  let adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) {
-    const pgServer = await startPostgres({
-      dataDir: join(root, '.data', 'bench-postgres'),
-      port: await freePort(),
-    });
-    stops.push(pgServer.stop);
-    adminUrl = pgServer.adminUrl;
-  }
-  let redisUrl = process.env.REDIS_URL;
-  if (!redisUrl) {
-    const redis = await startRedis({
-      dataDir: join(root, '.data', 'bench-redis'),
-      port: await freePort(),
-    });
-    stops.push(redis.stop);
-    redisUrl = redis.url;
-  }
-  return {
-    adminUrl,
-    redisUrl,
-    stop: async () => {
-      for (const s of stops.reverse()) await s();
-    },
-  };
-}
-
-function withDb(url, name) {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
 /** The service as `npm start` runs it, on its own database and key prefix. */
 async function startService(env) {
@@ -137,7 +104,7 @@ function cpuSeconds(pid) {
 async function rush(strategy, round, infra) {
   const dbName = `tn_bench_${runId}_${strategy.replace('-', '')}_${round}`;
   await createDatabaseIfMissing(infra.adminUrl, dbName);
-  const databaseUrl = withDb(infra.adminUrl, dbName);
+  const databaseUrl = withDatabase(infra.adminUrl, dbName);
   await runMigrations(databaseUrl);
   const prefix = `tn-bench-${runId}-${strategy}-${round}:`;
   const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
@@ -229,18 +196,10 @@ async function rush(strategy, round, infra) {
   if (fivexx > 0) audit.problems.push(`${fivexx} 5xx answers`);
   await service.stop();
   // Leave nothing behind on servers we were given: this run's keys and database go.
-  let cursor = '0';
-  do {
-    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = nextCursor;
-    if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(prefix.length)));
-  } while (cursor !== '0');
   await redis.quit();
   await db.end();
-  const admin = new pg.Client({ connectionString: infra.adminUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-  await admin.end();
+  await deleteKeys(infra.redisUrl, prefix);
+  await dropDatabases(infra.adminUrl, dbName);
   return {
     strategy,
     round,
@@ -301,7 +260,7 @@ async function hello() {
   };
 }
 
-const infra = await servers();
+const infra = await provisionServers({ dataDir: join(root, '.data', 'bench') });
 const machine = {
   cpus: os.cpus().length,
   loadBefore: os.loadavg().map((l) => Number(l.toFixed(2))),

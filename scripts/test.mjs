@@ -9,13 +9,15 @@ import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 
 import {
+  createDatabaseIfMissing,
+  deleteKeys,
+  dropDatabases,
   ensureDependencies,
-  freePort,
+  provisionServers,
   root,
   run,
   say,
-  startPostgres,
-  startRedis,
+  withDatabase,
 } from './lib/services.mjs';
 
 const tiers = [
@@ -71,27 +73,11 @@ async function main() {
   ]);
 
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const stops = [];
   const scratch = join(root, '.data', 'test', runId);
   let failed = false;
+  const servers = await provisionServers({ dataDir: scratch });
+  const { adminUrl, redisUrl } = servers;
   try {
-    let adminUrl = process.env.DATABASE_URL;
-    if (!adminUrl) {
-      const pg = await startPostgres({
-        dataDir: join(scratch, 'postgres'),
-        port: await freePort(),
-      });
-      stops.push(pg.stop);
-      adminUrl = pg.adminUrl;
-      say('PostgreSQL: private, for this run');
-    }
-    let redisUrl = process.env.REDIS_URL;
-    if (!redisUrl) {
-      const redis = await startRedis({ dataDir: join(scratch, 'redis'), port: await freePort() });
-      stops.push(redis.stop);
-      redisUrl = redis.url;
-      say('Redis: private, for this run');
-    }
     const template = `tn_test_${runId}`;
     await createTemplate(adminUrl, template);
     const env = {
@@ -102,7 +88,7 @@ async function main() {
       TEST_PG_ADMIN_URL: adminUrl,
       TEST_TEMPLATE_DB: template,
       REDIS_URL: redisUrl,
-      DATABASE_URL: databaseUrl(adminUrl, template),
+      DATABASE_URL: withDatabase(adminUrl, template),
     };
     try {
       for (const tier of tiers) {
@@ -131,60 +117,24 @@ async function main() {
         }
       }
     } finally {
-      await cleanUp(adminUrl, redisUrl, runId);
+      await dropDatabases(adminUrl, `tn_test_${runId}`);
+      await deleteKeys(redisUrl, `tn-test-${runId}`);
     }
   } finally {
-    for (const stop of stops.reverse()) {
-      await stop();
-    }
+    await servers.stop();
     rmSync(scratch, { recursive: true, force: true });
   }
   say(failed ? 'FAILED' : 'all tiers passed');
   process.exit(failed ? 1 : 0);
 }
 
-function databaseUrl(serverUrl, database) {
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
 /** One migrated database per run; every test file clones it (CREATE DATABASE … TEMPLATE). */
 async function createTemplate(adminUrl, template) {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  await client.query(`CREATE DATABASE "${template}"`);
-  await client.end();
+  await createDatabaseIfMissing(adminUrl, template);
   const { runMigrations } = createRequire(import.meta.url)(
     join(root, '.build', 'src', 'database', 'data-source.js'),
   );
-  await runMigrations(databaseUrl(adminUrl, template));
-}
-
-async function cleanUp(adminUrl, redisUrl, runId) {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  const { rows } = await client.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [
-    `tn_test_${runId}%`,
-  ]);
-  for (const { datname } of rows) {
-    await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-  }
-  await client.end();
-  const { default: Redis } = await import('ioredis');
-  const redis = new Redis(redisUrl, { lazyConnect: true });
-  await redis.connect();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `tn-test-${runId}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) {
-      await redis.del(...keys);
-    }
-  } while (cursor !== '0');
-  await redis.quit();
+  await runMigrations(withDatabase(adminUrl, template));
 }
 
 main().catch((error) => {

@@ -232,3 +232,83 @@ export async function startRedis({ dataDir, port }) {
       }),
   };
 }
+
+/**
+ * The PostgreSQL and Redis a run uses: DATABASE_URL / REDIS_URL when set (as servers, where
+ * the run makes its own databases and key prefix), otherwise private ones under `dataDir`.
+ */
+export async function provisionServers({ dataDir }) {
+  const stops = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) {
+      await s();
+    }
+  };
+  try {
+    let adminUrl = process.env.DATABASE_URL;
+    if (!adminUrl) {
+      const pg = await startPostgres({
+        dataDir: join(dataDir, 'postgres'),
+        port: await freePort(),
+      });
+      stops.push(pg.stop);
+      adminUrl = pg.adminUrl;
+      say('PostgreSQL: private, for this run');
+    }
+    let redisUrl = process.env.REDIS_URL;
+    if (!redisUrl) {
+      const redis = await startRedis({ dataDir: join(dataDir, 'redis'), port: await freePort() });
+      stops.push(redis.stop);
+      redisUrl = redis.url;
+      say('Redis: private, for this run');
+    }
+    return { adminUrl, redisUrl, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The same server URL, naming another database. */
+export function withDatabase(serverUrl, database) {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/** Drop every database whose name starts with `prefix` (a run's own, never anyone else's). */
+export async function dropDatabases(adminUrl, prefix) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`,
+      [prefix],
+    );
+    for (const { datname } of rows) {
+      await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** Delete every Redis key starting with `prefix`. */
+export async function deleteKeys(redisUrl, prefix) {
+  const { default: Redis } = await import('ioredis');
+  const redis = new Redis(redisUrl, { lazyConnect: true });
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) {
+        await redis.del(...keys);
+      }
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit();
+  }
+}
