@@ -1,9 +1,6 @@
-// `npm run bench`: an on-sale rush against a real service, then an audit of every answer
-// against PostgreSQL and Redis. Any breach fails the run whatever the speed.
-//   npm run bench -- [--compare redis,pg-lock] [--strategy redis] [--requests 20000]
-//     [--users 20000] [--stock 1000] [--concurrency 100] [--rounds 3] [--json FILE]
-// Without --url it starts the service itself (own database and Redis prefix, single node,
-// the same entry point as `npm start`) and stops it afterwards.
+// `npm run bench`: load a real service, then audit every answer against PostgreSQL and Redis.
+// Any breach fails the run (exit 1) whatever the speed. `npm run bench -- --help` lists the
+// options; the README explains the scenarios, the output and the JSON fields.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -12,86 +9,168 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { runLoad } from './bench/load.mjs';
+import { latencySummary, printRun, printSummary, summarize, writeHtml } from './bench/report.mjs';
+import { rushPlan } from './bench/scenarios.mjs';
 import {
   createDatabaseIfMissing,
+  deleteKeys,
+  dropDatabases,
   ensureBuild,
   ensureDependencies,
   freePort,
-  root,
-  deleteKeys,
-  dropDatabases,
   provisionServers,
+  root,
   say,
   withDatabase,
 } from './lib/services.mjs';
 
+const HELP = `npm run bench -- [options]
+  --scenario rush|sustained|read|mixed   what to run (default rush)
+  --requests N      requests to send (rush/read/mixed; default 20000)
+  --users N         users, each with a real token (default 20000)
+  --stock N         seats (rush and mixed; default 1000)
+  --concurrency N   connections (default 100)
+  --duration S      seconds to run (sustained default 60; others stop at --requests)
+  --rate R          requests/s, open loop (sustained default 10000)
+  --strategy S      redis | pg-lock (default redis)
+  --compare A,B     run each strategy in turn, alternating, --rounds times
+  --rounds K        rounds (default 3 with --compare, else 1)
+  --baseline        also load a bare Fastify hello, the ceiling of this machine
+  --workers W       generator threads (default 1)
+  --url URL         load a running service instead of starting one; give the bench that
+                    service's DATABASE_URL, REDIS_URL, REDIS_KEY_PREFIX and JWT_SECRET
+  --json FILE       write the results as JSON (fields in the README)
+  --html FILE       write an HTML report with charts
+  --help`;
+
 const { values: opt } = parseArgs({
   options: {
+    scenario: { type: 'string', default: 'rush' },
     strategy: { type: 'string', default: 'redis' },
     compare: { type: 'string' },
-    requests: { type: 'string', default: '20000' },
+    requests: { type: 'string' },
     users: { type: 'string', default: '20000' },
     stock: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '100' },
+    duration: { type: 'string' },
+    rate: { type: 'string' },
     rounds: { type: 'string' },
+    workers: { type: 'string', default: '1' },
+    url: { type: 'string' },
     json: { type: 'string' },
+    html: { type: 'string' },
     baseline: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
 });
-const N = {
-  requests: Number(opt.requests),
-  users: Number(opt.users),
-  stock: Number(opt.stock),
-  concurrency: Number(opt.concurrency),
-};
-const strategies = opt.compare ? opt.compare.split(',') : [opt.strategy];
-const rounds = Number(opt.rounds ?? (opt.compare ? 3 : 1));
+if (opt.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+
+/** Options, checked before anything starts: a bad one exits 2 with what was wrong. */
+function parameters() {
+  const problems = [];
+  const int = (name, value, min) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) problems.push(`--${name} must be an integer ≥ ${min}`);
+    return n;
+  };
+  const scenario = opt.scenario;
+  if (!['rush', 'sustained', 'read', 'mixed'].includes(scenario))
+    problems.push('--scenario must be rush, sustained, read or mixed');
+  const strategies = opt.compare ? opt.compare.split(',') : [opt.strategy];
+  if (strategies.some((s) => !['redis', 'pg-lock'].includes(s)))
+    problems.push('strategies are redis and pg-lock');
+  const sustained = scenario === 'sustained';
+  const p = {
+    scenario,
+    strategies,
+    users: int('users', opt.users, 1),
+    stock: int('stock', opt.stock, 1),
+    concurrency: int('concurrency', opt.concurrency, 1),
+    workers: int('workers', opt.workers, 1),
+    rounds: int('rounds', opt.rounds ?? (opt.compare ? 3 : 1), 1),
+    durationSeconds: opt.duration || sustained ? int('duration', opt.duration ?? 60, 1) : undefined,
+    rate: opt.rate || sustained ? int('rate', opt.rate ?? 10_000, 1) : undefined,
+    url: opt.url,
+  };
+  p.requests = opt.requests
+    ? int('requests', opt.requests, 1)
+    : p.rate && p.durationSeconds
+      ? p.rate * p.durationSeconds
+      : p.durationSeconds
+        ? Infinity
+        : 20_000;
+  if (p.concurrency < p.workers) problems.push('--concurrency must be at least --workers');
+  if (p.url) {
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET'])
+      if (!process.env[name]) problems.push(`--url needs ${name} (the running service's)`);
+    if (opt.compare) problems.push('--compare starts its own services; it cannot use --url');
+  }
+  if (problems.length > 0) {
+    console.error(`${problems.join('\n')}\n\n${HELP}`);
+    process.exit(2);
+  }
+  return p;
+}
+const P = parameters();
 
 ensureDependencies();
 ensureBuild();
 const load = createRequire(import.meta.url);
-const { default: autocannon } = await import('autocannon');
 const { default: pg } = await import('pg');
 const jwt = load('jsonwebtoken');
 const { createRedis } = load(join(root, 'dist', 'redis', 'redis.module.js'));
 const { runMigrations } = load(join(root, 'dist', 'database', 'data-source.js'));
-const { auditGoods, waitForWritten } = load(join(root, 'dist', 'booking', 'audit.js'));
+const { auditRun } = load(join(root, 'dist', 'booking', 'audit.js'));
 
-const SECRET = `bench-${randomBytes(24).toString('hex')}`;
 const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 
-/** The service as `npm start` runs it, on its own database and key prefix. */
-async function startService(env) {
+async function waitUntil(check, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A process we start and stop: the service as `npm start` runs it, or the hello server. */
+async function startProcess(script, env, readyPath) {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(root, 'dist', 'main.js')], {
+  const child = spawn(process.execPath, [script], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
   let exited = false;
   child.once('exit', () => (exited = true));
-  child.stdout.resume();
-  for (let i = 0; ; i++) {
-    if (exited) throw new Error('the service exited during start-up');
-    const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    if (i > 600) throw new Error('the service did not become ready in 60 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(
+    async () => {
+      if (exited) throw new Error(`${script} exited during start-up`);
+      return fetch(url + readyPath).then(
+        (r) => r.ok,
+        () => false,
+      );
+    },
+    60_000,
+    `${script} becoming ready`,
+  );
   return {
-    url: `http://127.0.0.1:${port}`,
-    child,
+    url,
+    pid: child.pid,
     stop: () =>
-      new Promise((r) => {
-        child.once('exit', r);
-        child.kill('SIGTERM');
-      }),
+      exited
+        ? Promise.resolve()
+        : new Promise((r) => {
+            child.once('exit', r);
+            child.kill('SIGTERM');
+          }),
   };
 }
 
-/** CPU seconds (user + system) a process has used, from /proc (Linux; clock ticks of 1/100 s). */
+/** CPU seconds (user + system) a process has used, from /proc (Linux; 1/100 s ticks). */
 function cpuSeconds(pid) {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -101,229 +180,296 @@ function cpuSeconds(pid) {
   }
 }
 
-async function rush(strategy, round, infra) {
-  const dbName = `tn_bench_${runId}_${strategy.replace('-', '')}_${round}`;
-  await createDatabaseIfMissing(infra.adminUrl, dbName);
-  const databaseUrl = withDatabase(infra.adminUrl, dbName);
-  await runMigrations(databaseUrl);
-  const prefix = `tn-bench-${runId}-${strategy}-${round}:`;
-  const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
-  // Preparation off the clock: bulk SQL for users and goods, tokens signed with the secret.
+/** How many goods, seats and per-user limit each scenario needs. */
+function goodsPlan() {
+  if (P.scenario === 'sustained') {
+    // Stock to spare on enough goods that nobody books one goods twice (see scenarios.mjs).
+    const count = Math.max(20, Math.ceil(P.requests / P.users) + 1);
+    return { count, stock: Math.ceil((P.requests / count) * 1.2) + 10 };
+  }
+  if (P.scenario === 'read') return { count: 20, stock: P.stock };
+  return { count: 1, stock: P.stock };
+}
+
+/**
+ * Preparation, off the clock, by SQL: a host, the goods, the users (bulk insert) and a token
+ * per user signed with the service's secret, exactly what a login would have handed out.
+ */
+async function prepare(db, secret) {
+  const tag = `${runId}-${Math.random().toString(36).slice(2, 6)}`;
   const host = (
     await db.query(
-      `INSERT INTO users (email, nickname, password_hash, role) VALUES ('bench-host@x.io', 'benchhost', 'x', 'host') RETURNING id`,
+      `INSERT INTO users (email, nickname, password_hash, role) VALUES ($1, 'benchhost', 'x', 'host') RETURNING id`,
+      [`host-${tag}@bench.invalid`],
     )
   ).rows[0].id;
-  const goodsId = (
+  const plan = goodsPlan();
+  const goodsIds = (
     await db.query(
       `INSERT INTO goods (title, content, price, img_url, show_date, booking_limit, host_id)
-       VALUES ('Bench', 'rush', 1000, 'https://x.io/b.png', now() + interval '30 days', $1, $2) RETURNING id`,
-      [N.stock, host],
-    )
-  ).rows[0].id;
-  const users = (
-    await db.query(
-      `INSERT INTO users (email, nickname, password_hash) SELECT 'u' || i || '@bench.io', 'b' || i, 'x' FROM generate_series(1, $1) i RETURNING id`,
-      [N.users],
+       SELECT 'Bench ' || $3 || ' #' || i, 'npm run bench', 1000, 'https://example.com/b.png',
+              now() + interval '30 days', $1, $2
+       FROM generate_series(1, $4) i RETURNING id`,
+      [plan.stock, host, tag, plan.count],
     )
   ).rows.map((r) => r.id);
-  const tokens = users.map(
-    (id) =>
-      `Bearer ${jwt.sign({ sub: String(id), role: 'user' }, SECRET, { algorithm: 'HS256', expiresIn: 3600 })}`,
+  const userIds = (
+    await db.query(
+      `INSERT INTO users (email, nickname, password_hash)
+       SELECT 'u' || i || '-' || $2 || '@bench.invalid', 'b' || i, 'x' FROM generate_series(1, $1) i RETURNING id`,
+      [P.users, tag],
+    )
+  ).rows.map((r) => r.id);
+  const tokens = userIds.map((id) =>
+    jwt.sign({ sub: String(id), role: 'user' }, secret, { algorithm: 'HS256', expiresIn: 7200 }),
   );
-
-  const service = await startService({
-    NODE_ENV: 'production',
-    JWT_SECRET: SECRET,
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: infra.redisUrl,
-    REDIS_KEY_PREFIX: prefix,
-    BOOKING_STRATEGY: strategy,
-    LOG_LEVEL: 'warn',
-    SEED_DEMO_DATA: 'false',
-  });
-  const cpuBefore = cpuSeconds(service.child.pid);
-  const answers = { ids: [], codes: {} };
-  let next = 0;
-  const started = Date.now();
-  const result = await autocannon({
-    url: service.url,
-    connections: N.concurrency,
-    amount: N.requests,
-    requests: [
-      {
-        method: 'POST',
-        path: `/api/goods/${goodsId}/bookings`,
-        headers: { 'content-type': 'application/json' },
-        body: '{}',
-        setupRequest: (req) => {
-          const i = next++;
-          // Users repeat in a rush; every 10th request reuses an idempotency key.
-          const headers = { ...req.headers, authorization: tokens[i % tokens.length] };
-          if (i % 10 === 0) headers['idempotency-key'] = `bench-${i % tokens.length}`;
-          return { ...req, headers };
-        },
-        onResponse: (status, body) => {
-          let parsed = {};
-          try {
-            parsed = JSON.parse(body);
-          } catch {
-            // not JSON (a proxy error page, say): counted by status alone
-          }
-          const key = `${status} ${parsed.code ?? parsed.status ?? ''}`;
-          answers.codes[key] = (answers.codes[key] ?? 0) + 1;
-          if ((status === 201 || status === 202) && parsed.id) answers.ids.push(parsed.id);
-        },
-      },
-    ],
-  });
-  const lastAnswer = Date.now();
-  const lastWrite = await waitForWritten(db, answers.ids, 120_000);
-  const cpu = cpuSeconds(service.child.pid) - cpuBefore;
-  const redis = createRedis(infra.redisUrl, prefix);
-  const audit = await auditGoods(
-    db,
-    strategy === 'redis' ? redis : undefined,
-    goodsId,
-    answers.ids,
-  );
-  const fivexx = Object.entries(answers.codes)
-    .filter(([k]) => k.startsWith('5'))
-    .reduce((n, [, v]) => n + v, 0);
-  const expected = Math.min(N.stock, N.users);
-  if (audit.confirmedQuantity !== expected)
-    audit.problems.push(`${audit.confirmedQuantity} confirmed, expected ${expected}`);
-  if (fivexx > 0) audit.problems.push(`${fivexx} 5xx answers`);
-  await service.stop();
-  // Leave nothing behind on servers we were given: this run's keys and database go.
-  await redis.quit();
-  await db.end();
-  await deleteKeys(infra.redisUrl, prefix);
-  await dropDatabases(infra.adminUrl, dbName);
-  return {
-    strategy,
-    round,
-    requests: result.requests.total,
-    durationSeconds: result.duration,
-    requestsPerSecond: Math.round(result.requests.total / result.duration),
-    latencyMs: {
-      p50: result.latency.p50,
-      p90: result.latency.p90,
-      p99: result.latency.p99,
-      max: result.latency.max,
-    },
-    confirmed: audit.confirmedQuantity,
-    durableConfirmationsPerSecond: Math.round(
-      (audit.confirmedQuantity * 1000) / (lastWrite - started),
-    ),
-    lastWriteAfterLastAnswerMs: Math.max(0, lastWrite - lastAnswer),
-    answers: answers.codes,
-    serviceCpuSeconds: Number(cpu.toFixed(2)),
-    errors: result.errors + result.timeouts,
-    audit: { ok: audit.problems.length === 0, problems: audit.problems },
-  };
+  return { host, goodsIds, userIds, tokens, stock: plan.stock };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** A bare Fastify hello in its own process, loaded like the service: the ceiling. */
-async function hello() {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(root, 'scripts', 'bench', 'hello.mjs')], {
-    env: { ...process.env, PORT: String(port) },
-    stdio: 'ignore',
-  });
-  for (
-    let i = 0;
-    !(await fetch(`http://127.0.0.1:${port}/`).then(
-      (r) => r.ok,
-      () => false,
-    ));
-    i++
-  ) {
-    if (i > 100) throw new Error('the hello server did not start');
-    await new Promise((r) => setTimeout(r, 50));
+/** Remove what prepare() made from a database we were given (--url). */
+async function unprepare(db, redis, prepared) {
+  const { goodsIds, userIds, host } = prepared;
+  await db.query(
+    `DELETE FROM bookings WHERE goods_id = ANY($1::int[]) OR user_id = ANY($2::int[])`,
+    [goodsIds, userIds],
+  );
+  await db.query(`DELETE FROM goods WHERE id = ANY($1::int[])`, [goodsIds]);
+  await db.query(`DELETE FROM users WHERE id = ANY($1::int[])`, [[host, ...userIds]]);
+  if (redis) {
+    // The goods' booking state, and every cached goods read (as a goods write does).
+    await redis.del(...goodsIds.flatMap((id) => [`bk:g:${id}`, `bk:g:${id}:u`]));
+    await redis.incr('goods:gen');
   }
-  const result = await autocannon({
-    url: `http://127.0.0.1:${port}/`,
-    connections: N.concurrency,
-    amount: N.requests,
+}
+
+/** The confirmed quantity a correct service must end with, where the scenario fixes it. */
+function expectedConfirmed(sent) {
+  if (P.scenario === 'rush') {
+    const users = new Set();
+    for (let g = 0; g < sent; g++) users.add(rushPlan(g, P.users).user);
+    return Math.min(P.stock, users.size); // maxPerUser is 1
+  }
+  if (P.scenario === 'sustained') return sent; // stock to spare, one booking per user per goods
+  return undefined; // read books nothing; mixed depends on timing (the audit still applies)
+}
+
+/** Commit lag: from admission (requested_at) to the write transaction (decided_at). */
+async function commitLag(db, goodsIds) {
+  const { rows } = await db.query(
+    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY lag) AS p50,
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY lag) AS p99, max(lag) AS max
+     FROM (SELECT extract(epoch FROM decided_at - requested_at) * 1000 AS lag
+           FROM bookings WHERE goods_id = ANY($1::int[])) l`,
+    [goodsIds],
+  );
+  const r = (v) => (v === null ? null : Number(Number(v).toFixed(1)));
+  return { p50: r(rows[0].p50), p99: r(rows[0].p99), max: r(rows[0].max) };
+}
+
+/** The time the booking log was last seen empty: every accepted request written. */
+async function waitForLog(redis, strategy) {
+  if (strategy !== 'redis') return Date.now();
+  const deadline = Date.now() + 120_000;
+  while ((await redis.xlen('bk:log')) > 0) {
+    if (Date.now() > deadline) throw new Error('the booking log did not drain in 120 s');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return Date.now();
+}
+
+let progressShown = false;
+function progress(answered, total, startedAt) {
+  if (!process.stderr.isTTY) return;
+  progressShown = true;
+  const seconds = (Date.now() - startedAt) / 1000;
+  const share = total === Infinity ? seconds / (P.durationSeconds ?? 1) : answered / total;
+  const width = 30;
+  const filled = Math.min(width, Math.round(share * width));
+  process.stderr.write(
+    `\r  [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.min(
+      100,
+      Math.round(share * 100),
+    )
+      .toString()
+      .padStart(
+        3,
+      )}%  ${answered.toLocaleString('en')} answers  ${Math.round(answered / Math.max(seconds, 0.001)).toLocaleString('en')} req/s   `,
+  );
+}
+function endProgress() {
+  if (progressShown) process.stderr.write('\n');
+  progressShown = false;
+}
+
+/** Drive the load and turn what the generator saw into a run record. */
+async function drive(url, scenario, pid) {
+  const cpuBefore = pid ? cpuSeconds(pid) : Number.NaN;
+  const startedAt = Date.now();
+  const total = P.requests;
+  const result = await runLoad({
+    url,
+    workers: P.workers,
+    connections: P.concurrency,
+    requests: total,
+    durationSeconds: P.durationSeconds,
+    rate: scenario.name === 'hello' ? undefined : P.rate,
+    scenario,
+    onProgress: (answered) => progress(answered, total, startedAt),
   });
-  await new Promise((r) => {
-    child.once('exit', r);
-    child.kill('SIGTERM');
-  });
+  endProgress();
+  const seconds = result.elapsedMs / 1000;
+  const cpu = cpuSeconds(pid) - cpuBefore;
   return {
-    strategy: 'hello',
-    requestsPerSecond: Math.round(result.requests.total / result.duration),
-    latencyMs: { p99: result.latency.p99 },
+    result,
+    run: {
+      requests: result.answered,
+      errors: result.errors,
+      durationSeconds: Number(seconds.toFixed(3)),
+      requestsPerSecond: Math.round(result.answered / seconds),
+      ...latencySummary(result),
+      answers: result.codes,
+      serviceCpuSeconds: Number.isNaN(cpu) ? null : Number(cpu.toFixed(2)),
+      serviceCpuPercent: Number.isNaN(cpu) ? null : Math.round((cpu / seconds) * 100),
+      throughput: result.perSecond.map((b, second) => ({ second, ...b })),
+    },
   };
 }
 
-const infra = await provisionServers({ dataDir: join(root, '.data', 'bench') });
+/** One round of the scenario against one strategy, on a service of its own (or --url). */
+async function scenarioRun(strategy, round, infra) {
+  let databaseUrl = process.env.DATABASE_URL;
+  let dbName;
+  let prefix = process.env.REDIS_KEY_PREFIX ?? 'tn:';
+  let secret = process.env.JWT_SECRET;
+  const redisUrl = P.url ? process.env.REDIS_URL : infra.redisUrl;
+  if (!P.url) {
+    dbName = `tn_bench_${runId}_${strategy.replace('-', '')}_${round}`;
+    await createDatabaseIfMissing(infra.adminUrl, dbName);
+    databaseUrl = withDatabase(infra.adminUrl, dbName);
+    await runMigrations(databaseUrl);
+    prefix = `tn-bench-${runId}-${strategy}-${round}:`;
+    secret = `bench-${randomBytes(24).toString('hex')}`;
+  }
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  const redis = createRedis(redisUrl, prefix);
+  const prepared = await prepare(db, secret);
+  const service = P.url
+    ? { url: P.url, pid: undefined, stop: async () => undefined }
+    : await startProcess(
+        join(root, 'dist', 'main.js'),
+        {
+          NODE_ENV: 'production',
+          JWT_SECRET: secret,
+          DATABASE_URL: databaseUrl,
+          REDIS_URL: redisUrl,
+          REDIS_KEY_PREFIX: prefix,
+          BOOKING_STRATEGY: strategy,
+          LOG_LEVEL: 'warn',
+          SEED_DEMO_DATA: 'false',
+        },
+        '/health/ready',
+      );
+  try {
+    const spec = { name: P.scenario, goodsIds: prepared.goodsIds, tokens: prepared.tokens };
+    const { result, run } = await drive(service.url, spec, service.pid);
+    const lastAnswer = result.startEpochMs + result.elapsedMs;
+    const lastWrite = await waitForLog(redis, strategy);
+    const ids = result.collected.flatMap((c) => c.ids ?? []);
+    const audit = await auditRun(
+      db,
+      strategy === 'redis' ? redis : undefined,
+      prepared.goodsIds,
+      ids,
+    );
+    const expected = expectedConfirmed(result.answered);
+    if (expected !== undefined && audit.confirmedQuantity !== expected)
+      audit.problems.push(`${audit.confirmedQuantity} confirmed, expected ${expected}`);
+    const fivexx = Object.entries(result.codes)
+      .filter(([k]) => k.startsWith('5') || k.startsWith('0'))
+      .reduce((n, [, v]) => n + v, 0);
+    if (fivexx > 0) audit.problems.push(`${fivexx} 5xx answers or broken connections`);
+    const books = P.scenario !== 'read';
+    return {
+      target: strategy,
+      round,
+      ...run,
+      ...(books
+        ? {
+            confirmed: audit.confirmedQuantity,
+            durableConfirmationsPerSecond: Math.round(
+              (audit.confirmedQuantity * 1000) / Math.max(1, lastWrite - result.startEpochMs),
+            ),
+            lastWriteAfterLastAnswerMs: Math.max(0, Math.round(lastWrite - lastAnswer)),
+            commitLagMs: await commitLag(db, prepared.goodsIds),
+          }
+        : {}),
+      audit: { ok: audit.problems.length === 0, problems: audit.problems },
+    };
+  } finally {
+    await service.stop();
+    if (P.url) await unprepare(db, redis, prepared);
+    await redis.quit();
+    await db.end();
+    if (!P.url) {
+      // Leave nothing behind on servers we were given: this run's keys and database go.
+      await deleteKeys(infra.redisUrl, prefix);
+      await dropDatabases(infra.adminUrl, dbName);
+    }
+  }
+}
+
+/** A bare Fastify hello in its own process, loaded the same way: the ceiling. */
+async function helloRun(round) {
+  const hello = await startProcess(join(root, 'scripts', 'bench', 'hello.mjs'), {}, '/');
+  try {
+    const { run } = await drive(hello.url, { name: 'hello' }, hello.pid);
+    return { target: 'hello', round, ...run, audit: { ok: true, problems: [] } };
+  } finally {
+    await hello.stop();
+  }
+}
+
+const infra = P.url
+  ? { stop: async () => undefined }
+  : await provisionServers({ dataDir: join(root, '.data', 'bench') });
 const machine = {
   cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model,
   loadBefore: os.loadavg().map((l) => Number(l.toFixed(2))),
   node: process.version,
+  generatorThreads: P.workers,
 };
 say(
-  `rush: ${N.requests} requests, ${N.users} users, ${N.stock} seats, concurrency ${N.concurrency}; strategies ${strategies.join(', ')} × ${rounds}; load ${machine.loadBefore.join(' ')}`,
+  `${P.scenario}: ${P.requests === Infinity ? `${P.durationSeconds} s` : `${P.requests} requests`}${P.rate ? ` at ${P.rate}/s` : ''}, ${P.users} users, concurrency ${P.concurrency}; ` +
+    `${P.strategies.join(', ')} × ${P.rounds}${opt.baseline ? ' + hello' : ''}; load ${machine.loadBefore.join(' ')}`,
 );
 const runs = [];
 try {
-  for (let round = 1; round <= rounds; round++) {
+  for (let round = 1; round <= P.rounds; round++) {
     if (opt.baseline) {
-      const h = await hello();
-      runs.push({ ...h, round, audit: { ok: true, problems: [] } });
-      say(`hello #${round}: ${h.requestsPerSecond} req/s, p99 ${h.latencyMs.p99} ms`);
+      const h = await helloRun(round);
+      runs.push(h);
+      printRun(h);
     }
-    for (const strategy of strategies) {
-      const r = await rush(strategy, round, infra);
+    for (const strategy of P.strategies) {
+      const r = await scenarioRun(strategy, round, infra);
       runs.push(r);
-      say(
-        `${strategy} #${round}: ${r.requestsPerSecond} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms; ` +
-          `${r.confirmed} confirmed, last write +${r.lastWriteAfterLastAnswerMs} ms; cpu ${r.serviceCpuSeconds}s; audit ${r.audit.ok ? 'OK' : 'FAILED: ' + r.audit.problems.join('; ')}`,
-      );
+      printRun(r);
     }
   }
 } finally {
   await infra.stop();
 }
-const helloMedian = opt.baseline
-  ? median(runs.filter((r) => r.strategy === 'hello').map((r) => r.requestsPerSecond))
-  : undefined;
-const summary = strategies.map((s) => {
-  const mine = runs.filter((r) => r.strategy === s);
-  return {
-    strategy: s,
-    rounds: mine.length,
-    medianRequestsPerSecond: median(mine.map((r) => r.requestsPerSecond)),
-    medianP99Ms: median(mine.map((r) => r.latencyMs.p99)),
-    medianLastWriteAfterLastAnswerMs: median(mine.map((r) => r.lastWriteAfterLastAnswerMs)),
-    ...(helloMedian
-      ? {
-          shareOfHello: Number(
-            (median(mine.map((r) => r.requestsPerSecond)) / helloMedian).toFixed(3),
-          ),
-        }
-      : {}),
-  };
+const report = summarize({
+  scenario: P.scenario,
+  parameters: { ...P, requests: P.requests === Infinity ? null : P.requests, url: P.url ?? null },
+  machine,
+  runs,
 });
-if (helloMedian)
-  say(`bare Fastify hello: median ${helloMedian} req/s (the ceiling on this machine)`);
-console.table(summary);
-if (summary.length === 2) {
-  say(
-    `ratio ${summary[0].strategy}/${summary[1].strategy}: ${(summary[0].medianRequestsPerSecond / summary[1].medianRequestsPerSecond).toFixed(2)}× requests/s`,
-  );
-}
-if (opt.json)
-  writeFileSync(
-    opt.json,
-    JSON.stringify({ scenario: 'rush', parameters: N, machine, runs, summary }, null, 2),
-  );
-const failed = runs.filter((r) => !r.audit.ok);
-if (failed.length > 0) {
-  say(`AUDIT FAILED in ${failed.length} run(s)`);
+printSummary(report);
+if (opt.json) writeFileSync(opt.json, JSON.stringify(report, null, 2));
+if (opt.html) writeHtml(opt.html, report);
+if (!report.ok) {
+  say(`AUDIT FAILED in ${runs.filter((r) => !r.audit.ok).length} run(s)`);
   process.exit(1);
 }

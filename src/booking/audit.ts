@@ -37,16 +37,61 @@ export async function waitForWritten(db: Pool, ids: string[], timeoutMs = 30_000
 }
 
 /**
- * Check one goods after a run, against PostgreSQL and Redis directly: no oversell, nobody
- * over maxPerUser, booking_count equal to the confirmed quantity, every accepted booking
- * written with a final status, and Redis in agreement with PostgreSQL.
+ * Check goods after a run, against PostgreSQL and Redis directly: no oversell, nobody over
+ * maxPerUser, booking_count equal to the confirmed quantity, every accepted booking written
+ * with a final status, and Redis in agreement with PostgreSQL. Problems name the goods when
+ * there are several.
  */
-export async function auditGoods(
+export async function auditRun(
+  db: Pool,
+  redis: ScriptedRedis | undefined,
+  goodsIds: number[],
+  acceptedIds: string[],
+): Promise<AuditReport> {
+  const problems: string[] = [];
+  const totals = { confirmedQuantity: 0, bookingCount: 0, bookingLimit: 0 };
+  for (const goodsId of goodsIds) {
+    const name = goodsIds.length > 1 ? `goods ${goodsId}: ` : '';
+    const one = await auditStock(db, goodsId);
+    one.problems.forEach((p) => problems.push(name + p));
+    totals.confirmedQuantity += one.confirmed;
+    totals.bookingCount += one.count;
+    totals.bookingLimit += one.limit;
+  }
+  const statuses = await auditAccepted(db, acceptedIds, problems);
+  if (redis) {
+    const audited = new Set(goodsIds);
+    const { drift } = await reconcile(db, redis, { check: true });
+    drift
+      .filter((d) => audited.has(d.goodsId))
+      .forEach((d) =>
+        problems.push(
+          `redis ${d.what} of goods ${d.goodsId}${d.userId ? ` user ${d.userId}` : ''}: ${d.redis} ≠ ${d.expected}`,
+        ),
+      );
+    const pending = await redis.xlen(bookingKeys.log);
+    if (pending > 0) {
+      problems.push(`${pending} entries still in the booking log`);
+    }
+  }
+  return { ok: problems.length === 0, problems, ...totals, statuses };
+}
+
+/** One goods' audit (see auditRun). */
+export function auditGoods(
   db: Pool,
   redis: ScriptedRedis | undefined,
   goodsId: number,
   acceptedIds: string[],
 ): Promise<AuditReport> {
+  return auditRun(db, redis, [goodsId], acceptedIds);
+}
+
+/** Stock, booking_count and per-user limits of one goods, from PostgreSQL. */
+async function auditStock(
+  db: Pool,
+  goodsId: number,
+): Promise<{ problems: string[]; confirmed: number; count: number; limit: number }> {
   const problems: string[] = [];
   const goods = (
     await db.query<{ limit: number; count: number; max: number }>(
@@ -74,38 +119,25 @@ export async function auditGoods(
   if (over.rowCount) {
     problems.push(`${over.rowCount} user(s) above maxPerUser ${goods.max}`);
   }
+  return { problems, confirmed, count: goods.count, limit: goods.limit };
+}
+
+/** Every accepted (201/202) booking is in PostgreSQL; its final statuses, counted. */
+async function auditAccepted(
+  db: Pool,
+  acceptedIds: string[],
+  problems: string[],
+): Promise<Record<string, number>> {
   const unique = [...new Set(acceptedIds)];
-  const written = await db.query<{ id: string; status: string }>(
-    `SELECT id, status FROM bookings WHERE id = ANY($1::uuid[])`,
+  const written = await db.query<{ status: string; n: number }>(
+    `SELECT status, count(*)::int AS n FROM bookings WHERE id = ANY($1::uuid[]) GROUP BY status`,
     [unique],
   );
-  if (written.rowCount !== unique.length) {
-    problems.push(
-      `${unique.length - (written.rowCount ?? 0)} accepted booking(s) missing from PostgreSQL`,
-    );
-  }
   const statuses: Record<string, number> = {};
-  written.rows.forEach((r) => (statuses[r.status] = (statuses[r.status] ?? 0) + 1));
-  if (redis) {
-    const { drift } = await reconcile(db, redis, { check: true });
-    drift
-      .filter((d) => d.goodsId === goodsId)
-      .forEach((d) =>
-        problems.push(
-          `redis ${d.what}${d.userId ? ` of user ${d.userId}` : ''}: ${d.redis} ≠ ${d.expected}`,
-        ),
-      );
-    const pending = await redis.xlen(bookingKeys.log);
-    if (pending > 0) {
-      problems.push(`${pending} entries still in the booking log`);
-    }
+  written.rows.forEach((r) => (statuses[r.status] = r.n));
+  const found = written.rows.reduce((n, r) => n + r.n, 0);
+  if (found !== unique.length) {
+    problems.push(`${unique.length - found} accepted booking(s) missing from PostgreSQL`);
   }
-  return {
-    ok: problems.length === 0,
-    problems,
-    confirmedQuantity: confirmed,
-    bookingCount: goods.count,
-    bookingLimit: goods.limit,
-    statuses,
-  };
+  return statuses;
 }

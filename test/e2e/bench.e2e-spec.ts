@@ -1,74 +1,137 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 
 import pg from 'pg';
 
 import { testEnv } from '../support/env';
 
-/** A small real run of `npm run bench`, so the tool keeps working. No speed is asserted. */
-describe('npm run bench (small real run)', () => {
-  it('runs a rush for both strategies, audits it, writes JSON, and leaves nothing behind', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tn-bench-'));
-    const json = join(dir, 'bench.json');
-    try {
-      const args = [
-        'scripts/bench.mjs',
-        '--compare',
-        'redis,pg-lock',
-        '--rounds',
-        '1',
-        '--requests',
-        '400',
-        '--users',
-        '300',
-        '--stock',
-        '100',
-        '--concurrency',
-        '20',
-        '--json',
-        json,
-      ];
-      const code = await new Promise<number | null>((resolve) => {
-        const child = spawn(process.execPath, args, {
-          cwd: join(__dirname, '..', '..', '..'),
-          env: {
-            ...process.env,
-            DATABASE_URL: testEnv('TEST_PG_ADMIN_URL'),
-            REDIS_URL: testEnv('REDIS_URL'),
-          },
-          stdio: ['ignore', 'ignore', 'inherit'],
-        });
-        child.once('exit', resolve);
-      });
-      assert.equal(code, 0);
-      const report = JSON.parse(readFileSync(json, 'utf8')) as {
-        runs: {
-          strategy: string;
-          confirmed: number;
-          audit: { ok: boolean };
-          latencyMs: { p99: number };
-          requestsPerSecond: number;
-        }[];
-      };
-      assert.deepEqual(report.runs.map((r) => r.strategy).sort(), ['pg-lock', 'redis']);
-      for (const run of report.runs) {
-        assert.equal(run.audit.ok, true);
-        assert.equal(run.confirmed, 100);
-        assert.equal(typeof run.latencyMs.p99, 'number');
-      }
-      const admin = new pg.Client({ connectionString: testEnv('TEST_PG_ADMIN_URL') });
-      await admin.connect();
-      const left = await admin.query(
-        `SELECT datname FROM pg_database WHERE datname LIKE 'tn\\_bench\\_%'`,
+interface Run {
+  target: string;
+  requests: number;
+  confirmed?: number;
+  answers: Record<string, number>;
+  byKind: Record<string, { requests: number }>;
+  commitLagMs?: { p50: number | null; p99: number | null };
+  audit: { ok: boolean; problems: string[] };
+  latencyMs: { p50: number; p99: number };
+  requestsPerSecond: number;
+  throughput: { second: number; ok: number }[];
+}
+interface Report {
+  scenario: string;
+  ok: boolean;
+  runs: Run[];
+  summary: { target: string; medianRequestsPerSecond: number }[];
+  ratios: Record<string, number>;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tn-bench-'));
+
+/** `npm run bench -- ARGS` on the test servers; its exit code and JSON report. */
+async function bench(
+  name: string,
+  args: string[],
+): Promise<{ code: number | null; report: Report }> {
+  const json = join(dir, `${name}.json`);
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn(process.execPath, ['scripts/bench.mjs', ...args, '--json', json], {
+      cwd: join(__dirname, '..', '..', '..'),
+      env: {
+        ...process.env,
+        DATABASE_URL: testEnv('TEST_PG_ADMIN_URL'),
+        REDIS_URL: testEnv('REDIS_URL'),
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    child.once('exit', resolve);
+  });
+  return { code, report: JSON.parse(readFileSync(json, 'utf8')) as Report };
+}
+
+/** Small real runs of `npm run bench`, so the tool keeps working. No speed is asserted. */
+describe('npm run bench (small real runs)', () => {
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    const admin = new pg.Client({ connectionString: testEnv('TEST_PG_ADMIN_URL') });
+    await admin.connect();
+    const left = await admin.query(
+      `SELECT datname FROM pg_database WHERE datname LIKE 'tn\\_bench\\_%'`,
+    );
+    await admin.end();
+    assert.deepEqual(left.rows, [], 'bench databases left behind');
+  });
+
+  it('rush: both strategies and the hello baseline, audited, with JSON and HTML reports', async () => {
+    const html = join(dir, 'rush.html');
+    const { code, report } = await bench('rush', [
+      ...['--compare', 'redis,pg-lock', '--rounds', '1', '--baseline', '--html', html],
+      ...['--requests', '400', '--users', '300', '--stock', '100', '--concurrency', '20'],
+    ]);
+    assert.equal(code, 0);
+    assert.equal(report.ok, true);
+    assert.deepEqual(report.runs.map((r) => r.target).sort(), ['hello', 'pg-lock', 'redis']);
+    for (const run of report.runs.filter((r) => r.target !== 'hello')) {
+      assert.deepEqual(run.audit, { ok: true, problems: [] });
+      assert.equal(run.requests, 400);
+      assert.equal(run.confirmed, 100);
+      // Every 10th request retries the 9th with its key: those replays are answered 201/202.
+      assert.equal(
+        run.answers['409 SOLD_OUT'] + (run.answers['409 ALREADY_BOOKED'] ?? 0) > 0,
+        true,
       );
-      await admin.end();
-      assert.deepEqual(left.rows, []);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+      assert.equal(typeof run.latencyMs.p99, 'number');
     }
+    assert.equal(typeof report.ratios['redis/pg-lock'], 'number');
+    const page = readFileSync(html, 'utf8');
+    assert.match(page, /<canvas id="histogram">/);
+    assert.match(page, /new Chart\(/);
+  });
+
+  it('sustained: every request at a fixed rate is confirmed and its commit lag measured', async () => {
+    const { code, report } = await bench('sustained', [
+      ...['--scenario', 'sustained', '--duration', '2', '--rate', '150', '--users', '100'],
+      ...['--concurrency', '10'],
+    ]);
+    assert.equal(code, 0);
+    const [run] = report.runs;
+    assert.equal(run.requests, 300);
+    assert.equal(run.confirmed, 300);
+    assert.equal(typeof run.commitLagMs?.p99, 'number');
+    assert.ok(run.throughput.length >= 2);
+  });
+
+  it('read and mixed: answers by kind, audited', async () => {
+    const read = await bench('read', ['--scenario', 'read', '--requests', '300', '--users', '10']);
+    assert.equal(read.code, 0);
+    assert.deepEqual(Object.keys(read.report.runs[0].byKind).sort(), ['detail', 'list']);
+    assert.equal(read.report.runs[0].answers['200'], 300);
+    const mixed = await bench('mixed', [
+      ...['--scenario', 'mixed', '--requests', '600', '--users', '200', '--stock', '40'],
+      ...['--concurrency', '10'],
+    ]);
+    assert.equal(mixed.code, 0);
+    assert.deepEqual(Object.keys(mixed.report.runs[0].byKind).sort(), [
+      'book',
+      'cancel',
+      'detail',
+      'waitlist',
+    ]);
+    assert.equal(mixed.report.runs[0].audit.ok, true);
+  });
+
+  it('refuses a bad option with exit 2 before starting anything', async () => {
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, ['scripts/bench.mjs', '--scenario', 'nope'], {
+        cwd: join(__dirname, '..', '..', '..'),
+        stdio: 'ignore',
+      });
+      child.once('exit', resolve);
+    });
+    assert.equal(code, 2);
+    assert.equal(existsSync(join(dir, 'nope.json')), false);
   });
 });
