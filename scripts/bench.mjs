@@ -38,10 +38,14 @@ const HELP = `npm run bench -- [options]
   --rounds K        rounds (default 3 with --compare, else 1)
   --baseline        also load a bare Fastify hello, the ceiling of this machine
   --workers W       generator threads (default 1)
+  --warmup N        requests sent first, on goods of their own, not measured (default 5000;
+                    a real service is warm when a sale opens); audited all the same
   --url URL         load a running service instead of starting one; give the bench that
                     service's DATABASE_URL, REDIS_URL, REDIS_KEY_PREFIX and JWT_SECRET
   --json FILE       write the results as JSON (fields in the README)
   --html FILE       write an HTML report with charts
+  --profile DIR     run the service under --cpu-prof, profiles into DIR (open them in
+                    Chrome DevTools for a flame graph, or: node scripts/bench/profile.mjs DIR)
   --help`;
 
 const { values: opt } = parseArgs({
@@ -57,9 +61,11 @@ const { values: opt } = parseArgs({
     rate: { type: 'string' },
     rounds: { type: 'string' },
     workers: { type: 'string', default: '1' },
+    warmup: { type: 'string', default: '5000' },
     url: { type: 'string' },
     json: { type: 'string' },
     html: { type: 'string' },
+    profile: { type: 'string' },
     baseline: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -91,6 +97,7 @@ function parameters() {
     stock: int('stock', opt.stock, 1),
     concurrency: int('concurrency', opt.concurrency, 1),
     workers: int('workers', opt.workers, 1),
+    warmup: int('warmup', opt.warmup, 0),
     rounds: int('rounds', opt.rounds ?? (opt.compare ? 3 : 1), 1),
     durationSeconds: opt.duration || sustained ? int('duration', opt.duration ?? 60, 1) : undefined,
     rate: opt.rate || sustained ? int('rate', opt.rate ?? 10_000, 1) : undefined,
@@ -137,9 +144,9 @@ async function waitUntil(check, timeoutMs, what) {
 }
 
 /** A process we start and stop: the service as `npm start` runs it, or the hello server. */
-async function startProcess(script, env, readyPath) {
+async function startProcess(script, env, readyPath, nodeArgs = []) {
   const port = await freePort();
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -204,15 +211,13 @@ async function prepare(db, secret) {
     )
   ).rows[0].id;
   const plan = goodsPlan();
-  const goodsIds = (
-    await db.query(
-      `INSERT INTO goods (title, content, price, img_url, show_date, booking_limit, host_id)
-       SELECT 'Bench ' || $3 || ' #' || i, 'npm run bench', 1000, 'https://example.com/b.png',
-              now() + interval '30 days', $1, $2
-       FROM generate_series(1, $4) i RETURNING id`,
-      [plan.stock, host, tag, plan.count],
-    )
-  ).rows.map((r) => r.id);
+  const goodsIds = await createGoods(db, host, plan, tag);
+  const warmGoodsIds = await createGoods(
+    db,
+    host,
+    { count: 1, stock: P.scenario === 'sustained' ? P.warmup : P.stock },
+    `${tag}-warm`,
+  );
   const userIds = (
     await db.query(
       `INSERT INTO users (email, nickname, password_hash)
@@ -223,12 +228,25 @@ async function prepare(db, secret) {
   const tokens = userIds.map((id) =>
     jwt.sign({ sub: String(id), role: 'user' }, secret, { algorithm: 'HS256', expiresIn: 7200 }),
   );
-  return { host, goodsIds, userIds, tokens, stock: plan.stock };
+  return { host, goodsIds, warmGoodsIds, userIds, tokens, stock: plan.stock };
+}
+
+async function createGoods(db, host, plan, tag) {
+  return (
+    await db.query(
+      `INSERT INTO goods (title, content, price, img_url, show_date, booking_limit, host_id)
+       SELECT 'Bench ' || $3 || ' #' || i, 'npm run bench', 1000, 'https://example.com/b.png',
+              now() + interval '30 days', $1, $2
+       FROM generate_series(1, $4) i RETURNING id`,
+      [plan.stock, host, tag, plan.count],
+    )
+  ).rows.map((r) => r.id);
 }
 
 /** Remove what prepare() made from a database we were given (--url). */
 async function unprepare(db, redis, prepared) {
-  const { goodsIds, userIds, host } = prepared;
+  const { userIds, host } = prepared;
+  const goodsIds = [...prepared.goodsIds, ...prepared.warmGoodsIds];
   await db.query(
     `DELETE FROM bookings WHERE goods_id = ANY($1::int[]) OR user_id = ANY($2::int[])`,
     [goodsIds, userIds],
@@ -301,6 +319,25 @@ function endProgress() {
   progressShown = false;
 }
 
+/**
+ * Warm-up, off the clock: the same scenario, closed loop, on goods of its own (reads use the
+ * measured goods: reading changes nothing). Returns the accepted ids, for the audit.
+ */
+async function warmUp(url, scenario) {
+  const requests = Math.min(P.warmup, P.requests);
+  if (requests === 0) return [];
+  const result = await runLoad({
+    url,
+    workers: P.workers,
+    connections: P.concurrency,
+    requests,
+    scenario,
+  });
+  // Let the per-user rate-limit windows (1 s) the warm-up filled expire before measuring.
+  await new Promise((r) => setTimeout(r, 1100));
+  return result.collected.flatMap((c) => c.ids ?? []);
+}
+
 /** Drive the load and turn what the generator saw into a run record. */
 async function drive(url, scenario, pid) {
   const cpuBefore = pid ? cpuSeconds(pid) : Number.NaN;
@@ -368,9 +405,13 @@ async function scenarioRun(strategy, round, infra) {
           SEED_DEMO_DATA: 'false',
         },
         '/health/ready',
+        opt.profile ? ['--cpu-prof', `--cpu-prof-dir=${opt.profile}`] : [],
       );
   try {
     const spec = { name: P.scenario, goodsIds: prepared.goodsIds, tokens: prepared.tokens };
+    const warmGoods = P.scenario === 'read' ? prepared.goodsIds : prepared.warmGoodsIds;
+    const warmIds = await warmUp(service.url, { ...spec, goodsIds: warmGoods });
+    await waitForLog(redis, strategy);
     const { result, run } = await drive(service.url, spec, service.pid);
     const lastAnswer = result.startEpochMs + result.elapsedMs;
     const lastWrite = await waitForLog(redis, strategy);
@@ -384,6 +425,15 @@ async function scenarioRun(strategy, round, infra) {
     const expected = expectedConfirmed(result.answered);
     if (expected !== undefined && audit.confirmedQuantity !== expected)
       audit.problems.push(`${audit.confirmedQuantity} confirmed, expected ${expected}`);
+    if (P.scenario !== 'read') {
+      const warm = await auditRun(
+        db,
+        strategy === 'redis' ? redis : undefined,
+        prepared.warmGoodsIds,
+        warmIds,
+      );
+      warm.problems.forEach((p) => audit.problems.push(`warm-up: ${p}`));
+    }
     const fivexx = Object.entries(result.codes)
       .filter(([k]) => k.startsWith('5') || k.startsWith('0'))
       .reduce((n, [, v]) => n + v, 0);
@@ -422,6 +472,7 @@ async function scenarioRun(strategy, round, infra) {
 async function helloRun(round) {
   const hello = await startProcess(join(root, 'scripts', 'bench', 'hello.mjs'), {}, '/');
   try {
+    await warmUp(hello.url, { name: 'hello' });
     const { run } = await drive(hello.url, { name: 'hello' }, hello.pid);
     return { target: 'hello', round, ...run, audit: { ok: true, problems: [] } };
   } finally {

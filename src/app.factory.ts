@@ -10,6 +10,12 @@ import { LogController } from 'fastify';
 import type { Logger as Pino } from 'pino';
 
 import { AppModule } from './app.module';
+import { TokenService } from './auth/token.service';
+import { bookingFastPaths } from './booking/booking.fast-path';
+import { BookingService } from './booking/booking.service';
+import { registerFastPaths } from './common/fast-path';
+import { goodsFastPaths } from './goods/goods.fast-path';
+import { GoodsService } from './goods/goods.service';
 import { AppError } from './common/app-error';
 import { ErrorCode } from './common/error-codes';
 import { refuseHostileInput } from './common/hostile-input';
@@ -79,6 +85,13 @@ export async function createApp(options: { pino?: Pino } = {}): Promise<NestFast
   });
   instrumentHttp(fastify);
   refuseHostileInput(fastify);
+
+  if (bootConfig.fastPath && bootConfig.servesHttp) {
+    registerFastPaths(fastify, {
+      ...bookingFastPaths(app.get(BookingService), app.get(TokenService)),
+      ...goodsFastPaths(app.get(GoodsService)),
+    });
+  }
 
   app.useWebSocketAdapter(new RedisIoAdapter(app, bootConfig.redisUrl, bootConfig.redisKeyPrefix));
   app.useGlobalFilters(new HttpExceptionFilter());

@@ -44,6 +44,10 @@ export class BookingState {
     idempotencyKey?: string;
   }): Promise<AdmissionResult> {
     const { goodsId, userId, quantity, bookingId, idempotencyKey } = request;
+    if (this.redis.status !== 'ready') {
+      // Disconnected: say so now (503) rather than queue behind the reconnect attempts.
+      throw new Error(`redis is ${this.redis.status}`);
+    }
     const [code, id, detail] = await this.redis.admitBooking(
       bookingKeys.goods(goodsId),
       bookingKeys.goodsUsers(goodsId),

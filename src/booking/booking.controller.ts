@@ -45,7 +45,7 @@ import { BookingOptions, BookingService } from './booking.service';
 const MAX_WAIT_SECONDS = 10;
 
 /** `Idempotency-Key` (1–255 printable ASCII) and `Prefer: wait=N` (RFC 7240), N capped at 10 s. */
-function bookingOptions(
+export function bookingOptions(
   idempotencyKey: string | undefined,
   prefer: string | undefined,
 ): BookingOptions {

@@ -67,24 +67,38 @@ function bodyFor(code: ErrorCode, statusCode?: number): ErrorBody {
   return { statusCode: status, code, message: errorMessages[code] };
 }
 
+/** Send `error` as its error body; 5xx are logged once, here, with the route. */
+export function replyWithError(
+  logger: Logger,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: unknown,
+): void {
+  const { body, headers } = toErrorBody(error);
+  if (body.statusCode >= 500) {
+    // The client sees only the generic body.
+    logger.error(
+      { err: error, route: request.routeOptions?.url, reqId: request.id },
+      'unhandled error',
+    );
+  }
+  if (body.statusCode === 429 && !headers['Retry-After'] && !reply.hasHeader('retry-after')) {
+    headers['Retry-After'] = '1';
+  }
+  void reply.status(body.statusCode).headers(headers).send(body);
+}
+
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
 
   catch(error: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const request = host.switchToHttp().getRequest<FastifyRequest>();
-    const { body, headers } = toErrorBody(error);
-    if (body.statusCode >= 500) {
-      // Logged once, here, with the route; the client sees only the generic body.
-      this.logger.error(
-        { err: error, route: request.routeOptions?.url, reqId: request.id },
-        'unhandled error',
-      );
-    }
-    if (body.statusCode === 429 && !headers['Retry-After'] && !reply.hasHeader('retry-after')) {
-      headers['Retry-After'] = '1';
-    }
-    void reply.status(body.statusCode).headers(headers).send(body);
+    const http = host.switchToHttp();
+    replyWithError(
+      this.logger,
+      http.getRequest<FastifyRequest>(),
+      http.getResponse<FastifyReply>(),
+      error,
+    );
   }
 }

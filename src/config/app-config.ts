@@ -28,6 +28,7 @@ export class AppConfig {
   readonly workerBatchSize: number;
   readonly workerClaimIdleMs: number;
   readonly pgLockTimeoutMs: number;
+  readonly fastPath: boolean;
 
   constructor(env: Env) {
     this.nodeEnv = env.NODE_ENV;
@@ -59,6 +60,7 @@ export class AppConfig {
     this.workerBatchSize = env.WORKER_BATCH_SIZE;
     this.workerClaimIdleMs = parseDurationMs(env.WORKER_CLAIM_IDLE);
     this.pgLockTimeoutMs = parseDurationMs(env.PG_LOCK_TIMEOUT);
+    this.fastPath = env.FAST_PATH;
   }
 
   get servesHttp(): boolean {

@@ -144,6 +144,11 @@ export const envVariables = {
     schema: duration.default('10s'),
     description: "after this long a dead worker's unacknowledged entries are claimed by a live one",
   },
+  FAST_PATH: {
+    schema: bool.default(true),
+    description:
+      'answer plain booking and goods-detail requests before the Nest pipeline (false: every request goes through Nest)',
+  },
   PG_LOCK_TIMEOUT: {
     schema: duration.default('2s'),
     description: 'pg-lock strategy: lock wait before answering 503 BOOKING_BUSY',

@@ -93,7 +93,11 @@ describe('Redis outage and restart mid-rush', () => {
       assert.equal((await t.request('GET', '/health/ready')).status, 503);
 
       redisProcess = await startRedis(port, dir);
-      await new Promise((r) => setTimeout(r, 500)); // clients reconnect
+      // Bookings answer 503 until the service has reconnected; it says when by readiness.
+      for (let i = 0; (await t.request('GET', '/health/ready')).status !== 200; i++) {
+        assert.ok(i < 100, 'not ready again 10 s after Redis came back');
+        await new Promise((r) => setTimeout(r, 100));
+      }
       const secondHalf = await fire(jobs.slice(301), 50);
       const answers: Answer[] = [...firstHalf, during, ...secondHalf];
       assert.ok(
