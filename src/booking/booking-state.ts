@@ -31,6 +31,21 @@ const PENDING_TTL_SECONDS = 86_400;
 /** The Redis half of the booking path: one script call per operation. */
 @Injectable()
 export class BookingState {
+  /** Per goods, how often this process changed its stock: local read caches compare it. */
+  private readonly stockChanges = new Map<number, number>();
+
+  private allStockChanges = 0;
+
+  /** Changes of one goods' stock by this process; without an id, of any goods' stock. */
+  stockVersion(goodsId?: number): number {
+    return goodsId === undefined ? this.allStockChanges : (this.stockChanges.get(goodsId) ?? 0);
+  }
+
+  private changedStock(goodsId: number): void {
+    this.stockChanges.set(goodsId, this.stockVersion(goodsId) + 1);
+    this.allStockChanges++;
+  }
+
   constructor(
     @Inject(REDIS) private readonly redis: ScriptedRedis,
     private readonly config: AppConfig,
@@ -48,7 +63,7 @@ export class BookingState {
       // Disconnected: say so now (503) rather than queue behind the reconnect attempts.
       throw new Error(`redis is ${this.redis.status}`);
     }
-    const [code, id, detail] = await this.redis.admitBooking(
+    const answer = await this.redis.admitBooking(
       bookingKeys.goods(goodsId),
       bookingKeys.goodsUsers(goodsId),
       // Without a key the script never reads KEYS[3]; a fixed name saves a hash per request.
@@ -68,6 +83,10 @@ export class BookingState {
       1000,
       PENDING_TTL_SECONDS,
     );
+    const [code, id, detail] = answer;
+    if (code === (Admission.Admitted as number)) {
+      this.changedStock(goodsId);
+    }
     return { code: code as Admission, bookingId: id, detail };
   }
 
@@ -105,6 +124,7 @@ export class BookingState {
     if (outcomes.length === 0) {
       return;
     }
+    outcomes.forEach((o) => o.status === 'REJECTED' && this.changedStock(o.goodsId));
     const args = outcomes.flatMap((o) => [
       o.id,
       o.goodsId,
@@ -127,6 +147,7 @@ export class BookingState {
     quantity: number,
     promotedUserIds: number[],
   ): Promise<number> {
+    this.changedStock(goodsId);
     return this.redis.releaseBooking(
       bookingKeys.goods(goodsId),
       bookingKeys.goodsUsers(goodsId),

@@ -49,9 +49,9 @@ export function parseEntry([streamId, fields]: StreamEntry): LoggedBooking {
 export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(BookingWorker.name);
   private readonly consumer = `${hostname()}-${process.pid}`;
-  private reader?: Redis;
+  private readonly readers: Redis[] = [];
   private running = false;
-  private loop?: Promise<void>;
+  private loops: Promise<void>[] = [];
   private lastClaim = 0;
 
   constructor(
@@ -76,23 +76,28 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
           this.logger.log(`reconcile: loaded ${report.loaded.length} goods into Redis`),
       )
       .catch((error: Error) => this.logger.warn(`reconcile at start failed: ${error.message}`));
-    // Blocking reads get their own connection so they never delay the API's commands.
-    this.reader = this.redis.duplicate();
-    this.reader.on('error', (err: Error) => this.logger.warn(`reader: ${err.message}`));
     this.running = true;
-    this.loop = this.run();
+    // WORKER_CONCURRENCY loops, each a consumer of its own with batches in flight at once:
+    // one loop waits on PostgreSQL's commit while another reads and writes the next batch.
+    for (let i = 0; i < this.config.workerConcurrency; i++) {
+      // Blocking reads get their own connection so they never delay the API's commands.
+      const reader = this.redis.duplicate();
+      reader.on('error', (err: Error) => this.logger.warn(`reader: ${err.message}`));
+      this.readers.push(reader);
+      this.loops.push(this.run(reader, `${this.consumer}-${i}`));
+    }
     this.logger.log(
-      `booking writer ${this.consumer} started (batch ${this.config.workerBatchSize})`,
+      `booking writer ${this.consumer} started (${this.config.workerConcurrency} × batch ${this.config.workerBatchSize})`,
     );
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.running = false;
-    await this.loop;
-    this.reader?.disconnect();
+    await Promise.all(this.loops);
+    this.readers.forEach((r) => r.disconnect());
   }
 
-  private async run(): Promise<void> {
+  private async run(reader: Redis, consumer: string): Promise<void> {
     let grouped = false;
     while (this.running) {
       try {
@@ -101,8 +106,8 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
           await this.redis.ensureGroup(bookingKeys.log, WRITERS_GROUP);
           grouped = true;
         }
-        const claimed = await this.claimStale();
-        const entries = claimed.length > 0 ? claimed : await this.readNew();
+        const claimed = await this.claimStale(consumer);
+        const entries = claimed.length > 0 ? claimed : await this.readNew(reader, consumer);
         if (entries.length > 0) {
           await this.process(entries);
         }
@@ -113,11 +118,11 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  private async readNew(): Promise<LoggedBooking[]> {
-    const reply = (await this.reader!.xreadgroup(
+  private async readNew(reader: Redis, consumer: string): Promise<LoggedBooking[]> {
+    const reply = (await reader.xreadgroup(
       'GROUP',
       WRITERS_GROUP,
-      this.consumer,
+      consumer,
       'COUNT',
       this.config.workerBatchSize,
       'BLOCK',
@@ -130,7 +135,7 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /** Entries another (dead) worker read but never acknowledged. */
-  private async claimStale(): Promise<LoggedBooking[]> {
+  private async claimStale(consumer: string): Promise<LoggedBooking[]> {
     const now = Date.now();
     if (now - this.lastClaim < Math.min(1000, this.config.workerClaimIdleMs)) {
       return [];
@@ -139,7 +144,7 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
     const [, entries] = (await this.redis.xautoclaim(
       bookingKeys.log,
       WRITERS_GROUP,
-      this.consumer,
+      consumer,
       this.config.workerClaimIdleMs,
       '0-0',
       'COUNT',

@@ -140,9 +140,18 @@ export const envVariables = {
     schema: int(1, 10_000).default(500),
     description: 'booking log entries per PostgreSQL transaction',
   },
+  WORKER_CONCURRENCY: {
+    schema: int(1, 64).default(1),
+    description: 'batches a worker process writes at once (each loop is a consumer of its own)',
+  },
   WORKER_CLAIM_IDLE: {
     schema: duration.default('10s'),
     description: "after this long a dead worker's unacknowledged entries are claimed by a live one",
+  },
+  GOODS_LOCAL_CACHE_MS: {
+    schema: int(0, 60_000).default(200),
+    description:
+      "how long an API process serves a goods detail from its own memory (0: off); other instances' bookings show within it",
   },
   FAST_PATH: {
     schema: bool.default(true),

@@ -35,8 +35,22 @@ const toBookingState = (goods: GoodsDto): GoodsBookingState => ({
   saleEndsAt: goods.saleEndsAt ? new Date(goods.saleEndsAt) : null,
 });
 
+interface LocalEntry {
+  json: string;
+  expires: number;
+  stockVersion: number;
+  writes: number;
+}
+
+const LOCAL_ENTRIES_MAX = 10_000;
+
 @Injectable()
 export class GoodsService {
+  /** Rendered goods reads in this process's memory, for GOODS_LOCAL_CACHE_MS at most. */
+  private readonly local = new Map<string, LocalEntry>();
+  /** Goods writes made by this process: any of them makes every local entry stale. */
+  private writes = 0;
+
   constructor(
     private readonly goods: GoodsRepository,
     private readonly cache: GoodsCache,
@@ -50,6 +64,55 @@ export class GoodsService {
       throw new AppError(ErrorCode.NotFound, 'No such goods.');
     }
     return (await this.withLiveStock([goods]))[0];
+  }
+
+  /**
+   * Goods reads as JSON text, for the fast paths: from this process's memory when the entry
+   * is younger than GOODS_LOCAL_CACHE_MS and nothing this process did since changed the goods
+   * or its stock (its own bookings, cancels and edits show at once; other instances' within
+   * the TTL). Otherwise as get() and list(): from Redis, then PostgreSQL.
+   */
+  getJson(goodsId: number): Promise<string> {
+    return this.localJson(`d:${goodsId}`, this.bookingState.stockVersion(goodsId), () =>
+      this.get(goodsId),
+    );
+  }
+
+  listJson(query: ListGoodsQuery): Promise<string> {
+    return this.localJson(`l:${query.page}:${query.limit}`, this.bookingState.stockVersion(), () =>
+      this.list(query),
+    );
+  }
+
+  private async localJson(
+    key: string,
+    stockVersion: number,
+    load: () => Promise<unknown>,
+  ): Promise<string> {
+    const now = Date.now();
+    const hit = this.local.get(key);
+    if (
+      hit !== undefined &&
+      hit.expires > now &&
+      hit.stockVersion === stockVersion &&
+      hit.writes === this.writes
+    ) {
+      return hit.json;
+    }
+    const writes = this.writes;
+    const json = JSON.stringify(await load());
+    if (this.config.goodsLocalCacheMs > 0) {
+      if (this.local.size >= LOCAL_ENTRIES_MAX) {
+        this.local.clear();
+      }
+      this.local.set(key, {
+        json,
+        expires: now + this.config.goodsLocalCacheMs,
+        stockVersion,
+        writes,
+      });
+    }
+    return json;
   }
 
   async list({ page, limit }: ListGoodsQuery): Promise<GoodsPageDto> {
@@ -151,6 +214,8 @@ export class GoodsService {
       }
       throw error;
     } finally {
+      this.writes++;
+      this.local.clear();
       await this.cache.invalidate();
     }
   }

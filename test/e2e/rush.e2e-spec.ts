@@ -162,7 +162,10 @@ describe('on-sale rush across processes: 2 API + 2 workers, one worker SIGKILLed
       ),
     );
     const workers = await Promise.all(
-      [0, 1].map(() => start({ APP_ROLE: 'worker', LOG_LEVEL: 'info' }, 'worker running')),
+      // Two writer loops per worker process (WORKER_CONCURRENCY): four consumers in all.
+      [0, 1].map(() =>
+        start({ APP_ROLE: 'worker', WORKER_CONCURRENCY: '2', LOG_LEVEL: 'info' }, 'worker running'),
+      ),
     );
     assert.equal(apis.length, 2);
 
@@ -195,7 +198,7 @@ describe('on-sale rush across processes: 2 API + 2 workers, one worker SIGKILLed
             for (let j = 0; j < c.length; j += 2) {
               info[String(c[j])] = c[j + 1];
             }
-            if (String(info.name).endsWith(`-${victim.pid}`) && Number(info.pending) > 0) {
+            if (String(info.name).includes(`-${victim.pid}-`) && Number(info.pending) > 0) {
               killedWithPending = Number(info.pending);
               victim.kill('SIGKILL');
               return;
