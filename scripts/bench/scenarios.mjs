@@ -59,7 +59,8 @@ function rush(spec, { worker, workers }) {
       const g = i * workers + worker;
       const { user, key } = rushPlan(g, spec.tokens.length);
       let headers = `authorization: Bearer ${spec.tokens[user]}\r\n`;
-      if (key) headers += `idempotency-key: ${key}\r\n`;
+      // Keys are per goods: the warm-up's keys must not meet the measured run's.
+      if (key) headers += `idempotency-key: ${spec.goodsIds[0]}-${key}\r\n`;
       return { method: 'POST', path, headers, body: '{}', kind: 'book' };
     },
     answer: (_req, status, body) => answers.answer(status, body).code,
