@@ -132,6 +132,7 @@ const jwt = load('jsonwebtoken');
 const { createRedis } = load(join(root, 'dist', 'redis', 'redis.module.js'));
 const { runMigrations } = load(join(root, 'dist', 'database', 'data-source.js'));
 const { auditRun } = load(join(root, 'dist', 'booking', 'audit.js'));
+const { bookingKeys } = load(join(root, 'dist', 'booking', 'booking.keys.js'));
 
 const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 
@@ -255,7 +256,9 @@ async function unprepare(db, redis, prepared) {
   await db.query(`DELETE FROM users WHERE id = ANY($1::int[])`, [[host, ...userIds]]);
   if (redis) {
     // The goods' booking state, and every cached goods read (as a goods write does).
-    await redis.del(...goodsIds.flatMap((id) => [`bk:g:${id}`, `bk:g:${id}:u`]));
+    await redis.del(
+      ...goodsIds.flatMap((id) => [bookingKeys.goods(id), bookingKeys.goodsUsers(id)]),
+    );
     await redis.incr('goods:gen');
   }
 }
@@ -288,7 +291,7 @@ async function commitLag(db, goodsIds) {
 async function waitForLog(redis, strategy) {
   if (strategy !== 'redis') return Date.now();
   const deadline = Date.now() + 120_000;
-  while ((await redis.xlen('bk:log')) > 0) {
+  while ((await redis.xlen(bookingKeys.log)) > 0) {
     if (Date.now() > deadline) throw new Error('the booking log did not drain in 120 s');
     await new Promise((r) => setTimeout(r, 5));
   }

@@ -78,7 +78,7 @@ describe('npm run bench (small real runs)', () => {
       assert.deepEqual(run.audit, { ok: true, problems: [] });
       assert.equal(run.requests, 400);
       assert.equal(run.confirmed, 100);
-      // Every 10th request retries the 9th with its key: those replays are answered 201/202.
+      // 400 requests on 100 seats: the rest are refused as sold out or already booked.
       assert.equal(
         run.answers['409 SOLD_OUT'] + (run.answers['409 ALREADY_BOOKED'] ?? 0) > 0,
         true,
