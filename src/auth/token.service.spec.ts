@@ -69,6 +69,34 @@ describe('TokenService', () => {
     assert.equal(tokens.verify(expired), undefined);
   });
 
+  it('refuses a correctly signed token without an expiry', () => {
+    const forever = jwt.sign({ sub: '1', role: 'admin' }, secret, { algorithm: 'HS256' });
+    assert.equal(tokens.verify(forever), undefined);
+  });
+
+  it('refuses a remembered token once it expires', () => {
+    const token = jwt.sign({ sub: '3', role: 'user', exp: now() + 2 }, secret, {
+      algorithm: 'HS256',
+    });
+    assert.deepEqual(tokens.verify(token), { id: 3, role: Role.User });
+    assert.deepEqual(tokens.verify(token), { id: 3, role: Role.User });
+    const realNow = Date.now;
+    Date.now = () => realNow() + 3000;
+    try {
+      assert.equal(tokens.verify(token), undefined);
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
+  it('a remembered token never answers for a tampered copy', () => {
+    const token = tokens.sign({ id: 5, role: Role.User });
+    assert.deepEqual(tokens.verify(token), { id: 5, role: Role.User });
+    const [h, , sig] = token.split('.');
+    const body = b64({ sub: '5', role: 'admin', exp: now() + 60 });
+    assert.equal(tokens.verify(`${h}.${body}.${sig}`), undefined);
+  });
+
   it('refuses a correctly signed token with bad claims', () => {
     const header = b64({ alg: 'HS256', typ: 'JWT' });
     for (const claims of [
