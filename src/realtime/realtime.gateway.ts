@@ -85,7 +85,14 @@ export class RealtimeGateway implements OnGatewayInit, OnModuleDestroy {
   }
 
   private push(outcomes: BookingOutcome[]): void {
+    // Rooms of this instance's sockets: most outcomes have nobody connected here to tell,
+    // and an emit encodes its packet before it looks for listeners.
+    const rooms = this.server.adapter.rooms;
     for (const o of outcomes) {
+      this.dirty.add(o.goodsId);
+      if (!rooms.has(`user:${o.userId}`)) {
+        continue;
+      }
       const status: Record<string, unknown> = { id: o.id, status: o.status, goodsId: o.goodsId };
       if (o.reason) {
         status.reason = o.reason;
@@ -96,7 +103,6 @@ export class RealtimeGateway implements OnGatewayInit, OnModuleDestroy {
           .to(`user:${o.userId}`)
           .emit('waitlist.promoted', { goodsId: o.goodsId, bookingId: o.id });
       }
-      this.dirty.add(o.goodsId);
     }
   }
 
