@@ -119,9 +119,12 @@ export class BookingState {
     await this.redis.del(bookingKeys.goods(goodsId), bookingKeys.goodsUsers(goodsId));
   }
 
-  /** Record committed outcomes; rejected bookings give their stock back, once. */
-  async settle(outcomes: BookingOutcome[]): Promise<void> {
-    if (outcomes.length === 0) {
+  /**
+   * Record committed outcomes (rejected bookings give their stock back, once) and take their
+   * entries off the booking log: acknowledged for `group` and deleted, in the same script.
+   */
+  async settle(outcomes: BookingOutcome[], logEntryIds: string[], group: string): Promise<void> {
+    if (outcomes.length === 0 && logEntryIds.length === 0) {
       return;
     }
     outcomes.forEach((o) => o.status === 'REJECTED' && this.changedStock(o.goodsId));
@@ -136,7 +139,11 @@ export class BookingState {
     await this.redis.settleBookings(
       bookingKeys.bookingPrefix,
       bookingKeys.goodsPrefix,
+      bookingKeys.log,
       SETTLED_TTL_SECONDS,
+      group,
+      logEntryIds.length,
+      ...logEntryIds,
       ...args,
     );
   }

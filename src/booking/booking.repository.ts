@@ -61,23 +61,35 @@ export class BookingRepository {
     return this.sql.transaction(async (tx) => {
       const ids = entries.map((e) => e.id);
       const goodsIds = [...new Set(entries.map((e) => e.goodsId))].sort((a, b) => a - b);
-      const userIds = [...new Set(entries.map((e) => e.userId))];
-      const stored = await this.sql.rows<BookingOutcome>(
+      const stored = await this.sql.prepared<BookingOutcome>(
+        'batch-stored',
         `SELECT id, goods_id AS "goodsId", user_id AS "userId", quantity, status, reason
          FROM bookings WHERE id = ANY($1::uuid[])`,
         [ids],
         tx,
       );
-      const goods = await this.sql.rows<GoodsBookingState>(
+      const goods = await this.sql.prepared<GoodsBookingState>(
+        'batch-goods',
         `SELECT ${GOODS_STATE} FROM goods WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE`,
         [goodsIds],
         tx,
       );
-      const active = await this.sql.rows<{ goodsId: number; userId: number; quantity: number }>(
-        `SELECT goods_id AS "goodsId", user_id AS "userId", sum(quantity)::int AS quantity FROM bookings
-         WHERE status = 'CONFIRMED' AND goods_id = ANY($1::int[]) AND user_id = ANY($2::int[])
-         GROUP BY goods_id, user_id`,
-        [goodsIds, userIds],
+      // Only the (goods, user) pairs of this batch, one index probe each. `goods_id = ANY(..)
+      // AND user_id = ANY(..)` probed every goods × user combination (20 goods × 500 users:
+      // 10,000 descents, 2 → 12 ms a batch as the table grew), and a plain join over unnest()
+      // hash-joins a sequential scan while the table's statistics are young (a first sale).
+      // The aggregate keeps the LATERAL subquery a per-pair index scan.
+      const pairs = [...new Set(entries.map((e) => `${e.goodsId}:${e.userId}`))].map((k) =>
+        k.split(':'),
+      );
+      const active = await this.sql.prepared<{ goodsId: number; userId: number; quantity: number }>(
+        'batch-active',
+        `SELECT p.goods_id AS "goodsId", p.user_id AS "userId", held.quantity
+         FROM unnest($1::int[], $2::int[]) AS p(goods_id, user_id),
+         LATERAL (SELECT sum(b.quantity)::int AS quantity FROM bookings b
+                  WHERE b.goods_id = p.goods_id AND b.user_id = p.user_id AND b.status = 'CONFIRMED') held
+         WHERE held.quantity IS NOT NULL`,
+        [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
         tx,
       );
       const decisions = decide(entries, stored, goods, active);
@@ -92,10 +104,12 @@ export class BookingRepository {
         }
       }
       if (deltas.size > 0) {
-        await tx.query(
+        await this.sql.prepared(
+          'batch-count',
           `UPDATE goods g SET booking_count = g.booking_count + d.n, updated_at = now()
            FROM unnest($1::int[], $2::int[]) AS d(id, n) WHERE g.id = d.id`,
           [[...deltas.keys()], [...deltas.values()]],
+          tx,
         );
       }
       // A row refused by the idempotency index duplicates an earlier request (Redis lost the key).
@@ -113,7 +127,8 @@ export class BookingRepository {
     if (rows.length === 0) {
       return new Set();
     }
-    const { rows: inserted } = await tx.query<{ id: string }>(
+    const inserted = await this.sql.prepared<{ id: string }>(
+      'batch-insert',
       `INSERT INTO bookings (id, goods_id, user_id, quantity, status, reason, idempotency_key, requested_at)
        SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[],
                             $8::timestamptz[])
@@ -129,6 +144,7 @@ export class BookingRepository {
         rows.map((r) => r.idempotencyKey),
         rows.map((r) => new Date(r.requestedAtMs)),
       ],
+      tx,
     );
     return new Set(inserted.map((r) => r.id));
   }

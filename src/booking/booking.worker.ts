@@ -111,6 +111,17 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
         if (entries.length > 0) {
           await this.process(entries);
         }
+        // A short batch means we are keeping up: let the next one gather. Each batch costs
+        // about ten round trips and a commit whatever its size, so under a steady flow this
+        // trades a few ms of commit lag for several times fewer transactions.
+        if (
+          this.config.workerLingerMs > 0 &&
+          entries.length > 0 &&
+          entries.length < this.config.workerBatchSize &&
+          this.running
+        ) {
+          await new Promise((r) => setTimeout(r, this.config.workerLingerMs));
+        }
       } catch (error) {
         this.logger.error(`batch failed, will retry: ${(error as Error).message}`);
         await new Promise((r) => setTimeout(r, 500));
@@ -159,13 +170,11 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
 
   private async process(entries: LoggedBooking[]): Promise<void> {
     const outcomes = await this.repository.persistBatch(entries);
-    await this.state.settle(outcomes);
-    const ids = entries.map((e) => e.streamId);
-    await this.redis
-      .multi()
-      .xack(bookingKeys.log, WRITERS_GROUP, ...ids)
-      .xdel(bookingKeys.log, ...ids)
-      .exec();
+    await this.state.settle(
+      outcomes,
+      entries.map((e) => e.streamId),
+      WRITERS_GROUP,
+    );
     await this.state.publish(outcomes);
     this.metrics.recordOutcomes(outcomes, entries);
   }

@@ -29,6 +29,7 @@ export class AppConfig {
   readonly workerBatchSize: number;
   readonly workerConcurrency: number;
   readonly workerClaimIdleMs: number;
+  readonly workerLingerMs: number;
   readonly pgLockTimeoutMs: number;
   readonly fastPath: boolean;
 
@@ -63,6 +64,7 @@ export class AppConfig {
     this.workerBatchSize = env.WORKER_BATCH_SIZE;
     this.workerConcurrency = env.WORKER_CONCURRENCY;
     this.workerClaimIdleMs = parseDurationMs(env.WORKER_CLAIM_IDLE);
+    this.workerLingerMs = env.WORKER_LINGER_MS;
     this.pgLockTimeoutMs = parseDurationMs(env.PG_LOCK_TIMEOUT);
     this.fastPath = env.FAST_PATH;
   }

@@ -144,6 +144,11 @@ export const envVariables = {
     schema: int(1, 64).default(1),
     description: 'batches a worker process writes at once (each loop is a consumer of its own)',
   },
+  WORKER_LINGER_MS: {
+    schema: int(0, 1000).default(10),
+    description:
+      'after a batch smaller than WORKER_BATCH_SIZE, wait this long before reading the next: fewer, larger transactions (0: read again at once)',
+  },
   WORKER_CLAIM_IDLE: {
     schema: duration.default('10s'),
     description: "after this long a dead worker's unacknowledged entries are claimed by a live one",

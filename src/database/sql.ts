@@ -27,6 +27,20 @@ export class Sql {
     return result.rows;
   }
 
+  /**
+   * As `rows`, as a named prepared statement: parsed and planned once per connection, not
+   * per call. For hot statements whose text never changes (the batch writer's).
+   */
+  async prepared<T extends QueryResultRow>(
+    name: string,
+    text: string,
+    params: unknown[],
+    on: Queryable,
+  ): Promise<T[]> {
+    const result = await on.query<T>({ name, text, values: params });
+    return result.rows;
+  }
+
   async one<T extends QueryResultRow>(
     text: string,
     params: unknown[] = [],
