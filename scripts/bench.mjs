@@ -38,6 +38,8 @@ const HELP = `npm run bench -- [options]
   --rounds K        rounds (default 3 with --compare, else 1)
   --baseline        also load a bare Fastify hello, the ceiling of this machine
   --workers W       generator threads (default 1)
+  --writers N       booking writers in processes of their own (APP_ROLE=worker) beside an
+                    APP_ROLE=api service (default 0: the service's own in-process writer)
   --warmup N        requests sent first, on goods of their own, not measured (default 5000;
                     a real service is warm when a sale opens); audited all the same
   --url URL         load a running service instead of starting one; give the bench that
@@ -61,6 +63,7 @@ const { values: opt } = parseArgs({
     rate: { type: 'string' },
     rounds: { type: 'string' },
     workers: { type: 'string', default: '1' },
+    writers: { type: 'string', default: '0' },
     warmup: { type: 'string', default: '5000' },
     url: { type: 'string' },
     json: { type: 'string' },
@@ -97,6 +100,7 @@ function parameters() {
     stock: int('stock', opt.stock, 1),
     concurrency: int('concurrency', opt.concurrency, 1),
     workers: int('workers', opt.workers, 1),
+    writers: int('writers', opt.writers, 0),
     warmup: int('warmup', opt.warmup, 0),
     rounds: int('rounds', opt.rounds ?? (opt.compare ? 3 : 1), 1),
     durationSeconds: opt.duration || sustained ? int('duration', opt.duration ?? 60, 1) : undefined,
@@ -115,6 +119,7 @@ function parameters() {
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET'])
       if (!process.env[name]) problems.push(`--url needs ${name} (the running service's)`);
     if (opt.compare) problems.push('--compare starts its own services; it cannot use --url');
+    if (p.writers > 0) problems.push('--writers starts its own processes; it cannot use --url');
   }
   if (problems.length > 0) {
     console.error(`${problems.join('\n')}\n\n${HELP}`);
@@ -144,20 +149,29 @@ async function waitUntil(check, timeoutMs, what) {
   }
 }
 
-/** A process we start and stop: the service as `npm start` runs it, or the hello server. */
-async function startProcess(script, env, readyPath, nodeArgs = []) {
+/**
+ * A process we start and stop: the service as `npm start` runs it, or the hello server. It is
+ * ready when `ready.path` answers 2xx or, for a process without HTTP, when its standard output
+ * shows `ready.text`.
+ */
+async function startProcess(script, env, ready, nodeArgs = []) {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, script], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', ready.text ? 'pipe' : 'ignore', 'inherit'],
   });
   let exited = false;
+  let said = '';
   child.once('exit', () => (exited = true));
+  // Read all of it (an unread pipe would block the child), keep only enough to find the text.
+  child.stdout?.on('data', (chunk) => (said = (said + chunk).slice(-4096)));
+  let saw = false;
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(
     async () => {
       if (exited) throw new Error(`${script} exited during start-up`);
-      return fetch(url + readyPath).then(
+      if (ready.text) return (saw ||= said.includes(ready.text));
+      return fetch(url + ready.path).then(
         (r) => r.ok,
         () => false,
       );
@@ -342,8 +356,9 @@ async function warmUp(url, scenario) {
 }
 
 /** Drive the load and turn what the generator saw into a run record. */
-async function drive(url, scenario, pid) {
-  const cpuBefore = pid ? cpuSeconds(pid) : Number.NaN;
+async function drive(url, scenario, pids) {
+  const cpuOf = () => (pids.length > 0 ? pids.reduce((t, pid) => t + cpuSeconds(pid), 0) : NaN);
+  const cpuBefore = cpuOf();
   const startedAt = Date.now();
   const total = P.requests;
   const result = await runLoad({
@@ -358,7 +373,7 @@ async function drive(url, scenario, pid) {
   });
   endProgress();
   const seconds = result.elapsedMs / 1000;
-  const cpu = cpuSeconds(pid) - cpuBefore;
+  const cpu = cpuOf() - cpuBefore;
   return {
     result,
     run: {
@@ -372,6 +387,44 @@ async function drive(url, scenario, pid) {
       serviceCpuPercent: Number.isNaN(cpu) ? null : Math.round((cpu / seconds) * 100),
       throughput: result.perSecond.map((b, second) => ({ second, ...b })),
     },
+  };
+}
+
+/**
+ * The service as `npm start` runs it; with --writers N, an APP_ROLE=api process and N
+ * APP_ROLE=worker processes (each ready once it says it runs).
+ */
+async function startService(env) {
+  const main = join(root, 'dist', 'main.js');
+  const nodeArgs = opt.profile ? ['--cpu-prof', `--cpu-prof-dir=${opt.profile}`] : [];
+  const split = P.writers > 0 && env.BOOKING_STRATEGY === 'redis';
+  const processes = [
+    await startProcess(
+      main,
+      { ...env, APP_ROLE: split ? 'api' : 'all' },
+      { path: '/health/ready' },
+      nodeArgs,
+    ),
+  ];
+  try {
+    for (let i = 0; split && i < P.writers; i++) {
+      processes.push(
+        await startProcess(
+          main,
+          { ...env, APP_ROLE: 'worker', LOG_LEVEL: 'info' },
+          { text: 'TicketNest worker running' },
+          nodeArgs,
+        ),
+      );
+    }
+  } catch (error) {
+    await Promise.all(processes.map((p) => p.stop()));
+    throw error;
+  }
+  return {
+    url: processes[0].url,
+    pids: processes.map((p) => p.pid),
+    stop: () => Promise.all(processes.map((p) => p.stop())),
   };
 }
 
@@ -394,28 +447,23 @@ async function scenarioRun(strategy, round, infra) {
   const redis = createRedis(redisUrl, prefix);
   const prepared = await prepare(db, secret);
   const service = P.url
-    ? { url: P.url, pid: undefined, stop: async () => undefined }
-    : await startProcess(
-        join(root, 'dist', 'main.js'),
-        {
-          NODE_ENV: 'production',
-          JWT_SECRET: secret,
-          DATABASE_URL: databaseUrl,
-          REDIS_URL: redisUrl,
-          REDIS_KEY_PREFIX: prefix,
-          BOOKING_STRATEGY: strategy,
-          LOG_LEVEL: 'warn',
-          SEED_DEMO_DATA: 'false',
-        },
-        '/health/ready',
-        opt.profile ? ['--cpu-prof', `--cpu-prof-dir=${opt.profile}`] : [],
-      );
+    ? { url: P.url, pids: [], stop: async () => undefined }
+    : await startService({
+        NODE_ENV: 'production',
+        JWT_SECRET: secret,
+        DATABASE_URL: databaseUrl,
+        REDIS_URL: redisUrl,
+        REDIS_KEY_PREFIX: prefix,
+        BOOKING_STRATEGY: strategy,
+        LOG_LEVEL: 'warn',
+        SEED_DEMO_DATA: 'false',
+      });
   try {
     const spec = { name: P.scenario, goodsIds: prepared.goodsIds, tokens: prepared.tokens };
     const warmGoods = P.scenario === 'read' ? prepared.goodsIds : prepared.warmGoodsIds;
     const warmIds = await warmUp(service.url, { ...spec, goodsIds: warmGoods });
     await waitForLog(redis, strategy);
-    const { result, run } = await drive(service.url, spec, service.pid);
+    const { result, run } = await drive(service.url, spec, service.pids);
     const lastAnswer = result.startEpochMs + result.elapsedMs;
     const lastWrite = await waitForLog(redis, strategy);
     const ids = result.collected.flatMap((c) => c.ids ?? []);
@@ -473,10 +521,10 @@ async function scenarioRun(strategy, round, infra) {
 
 /** A bare Fastify hello in its own process, loaded the same way: the ceiling. */
 async function helloRun(round) {
-  const hello = await startProcess(join(root, 'scripts', 'bench', 'hello.mjs'), {}, '/');
+  const hello = await startProcess(join(root, 'scripts', 'bench', 'hello.mjs'), {}, { path: '/' });
   try {
     await warmUp(hello.url, { name: 'hello' });
-    const { run } = await drive(hello.url, { name: 'hello' }, hello.pid);
+    const { run } = await drive(hello.url, { name: 'hello' }, [hello.pid]);
     return { target: 'hello', round, ...run, audit: { ok: true, problems: [] } };
   } finally {
     await hello.stop();
@@ -494,7 +542,7 @@ const machine = {
   generatorThreads: P.workers,
 };
 say(
-  `${P.scenario}: ${P.requests === Infinity ? `${P.durationSeconds} s` : `${P.requests} requests`}${P.rate ? ` at ${P.rate}/s` : ''}, ${P.users} users, concurrency ${P.concurrency}; ` +
+  `${P.scenario}: ${P.requests === Infinity ? `${P.durationSeconds} s` : `${P.requests} requests`}${P.rate ? ` at ${P.rate}/s` : ''}, ${P.users} users, concurrency ${P.concurrency}${P.writers ? `, writer processes ${P.writers}` : ''}; ` +
     `${P.strategies.join(', ')} × ${P.rounds}${opt.baseline ? ' + hello' : ''}; load ${machine.loadBefore.join(' ')}`,
 );
 const runs = [];

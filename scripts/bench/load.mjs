@@ -135,12 +135,13 @@ async function runWorker(data) {
     conn.send(render(req), { req, dueAt });
   }
 
-  function tally(status, code, at) {
+  function tally(status, code, at, latencyMs = 0) {
     const key = code ? `${status} ${code}` : String(status);
     codes[key] = (codes[key] ?? 0) + 1;
     const second = Math.floor((at - start) / 1000);
-    while (perSecond.length <= second) perSecond.push({ ok: 0, refused: 0, failed: 0 });
+    while (perSecond.length <= second) perSecond.push({ ok: 0, refused: 0, failed: 0, maxMs: 0 });
     const bucket = perSecond[second];
+    if (latencyMs > bucket.maxMs) bucket.maxMs = latencyMs;
     if (status >= 500 || status === 0) bucket.failed++;
     else if (status >= 400) bucket.refused++;
     else bucket.ok++;
@@ -166,7 +167,7 @@ async function runWorker(data) {
       const now = performance.now();
       (samples[req.kind] ??= new Samples()).push((now - dueAt) * 1000);
       answered++;
-      tally(status, sc.answer(req, status, body), now);
+      tally(status, sc.answer(req, status, body), now, now - dueAt);
       ready(conn);
     },
     error() {
@@ -290,8 +291,10 @@ export async function runLoad({
     for (const [k, v] of Object.entries(p.codes)) codes[k] = (codes[k] ?? 0) + v;
     const offset = Math.round((p.startEpochMs - start) / 1000);
     p.perSecond.forEach((b, s) => {
-      while (perSecond.length <= s + offset) perSecond.push({ ok: 0, refused: 0, failed: 0 });
+      while (perSecond.length <= s + offset)
+        perSecond.push({ ok: 0, refused: 0, failed: 0, maxMs: 0 });
       const t = perSecond[s + offset];
+      t.maxMs = Math.max(t.maxMs, Number(b.maxMs.toFixed(1)));
       t.ok += b.ok;
       t.refused += b.refused;
       t.failed += b.failed;
