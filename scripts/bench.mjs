@@ -2,7 +2,7 @@
 // Any breach fails the run (exit 1) whatever the speed. `npm run bench -- --help` lists the
 // options; the README explains the scenarios, the output and the JSON fields.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -22,6 +22,7 @@ import {
   provisionServers,
   root,
   say,
+  SERVICE_NODE_FLAGS,
   withDatabase,
 } from './lib/services.mjs';
 
@@ -230,7 +231,8 @@ async function prepare(db, secret) {
   const warmGoodsIds = await createGoods(
     db,
     host,
-    { count: 1, stock: P.scenario === 'sustained' ? P.warmup : P.stock },
+    // at least one seat: a goods of no seats is refused by the schema (--warmup 0)
+    { count: 1, stock: Math.max(1, P.scenario === 'sustained' ? P.warmup : P.stock) },
     `${tag}-warm`,
   );
   const userIds = (
@@ -240,8 +242,10 @@ async function prepare(db, secret) {
       [P.users, tag],
     )
   ).rows.map((r) => r.id);
+  // A KeyObject made once: given a string, jsonwebtoken tries it as a PEM key on every call.
+  const key = createSecretKey(Buffer.from(secret, 'utf8'));
   const tokens = userIds.map((id) =>
-    jwt.sign({ sub: String(id), role: 'user' }, secret, { algorithm: 'HS256', expiresIn: 7200 }),
+    jwt.sign({ sub: String(id), role: 'user' }, key, { algorithm: 'HS256', expiresIn: 7200 }),
   );
   return { host, goodsIds, warmGoodsIds, userIds, tokens, stock: plan.stock };
 }
@@ -396,7 +400,10 @@ async function drive(url, scenario, pids) {
  */
 async function startService(env) {
   const main = join(root, 'dist', 'main.js');
-  const nodeArgs = opt.profile ? ['--cpu-prof', `--cpu-prof-dir=${opt.profile}`] : [];
+  const nodeArgs = [
+    ...SERVICE_NODE_FLAGS,
+    ...(opt.profile ? ['--cpu-prof', `--cpu-prof-dir=${opt.profile}`] : []),
+  ];
   const split = P.writers > 0 && env.BOOKING_STRATEGY === 'redis';
   const processes = [
     await startProcess(

@@ -9,6 +9,7 @@ import {
   ensureDependencies,
   root,
   say,
+  SERVICE_NODE_FLAGS,
   startPostgres,
   startRedis,
 } from './lib/services.mjs';
@@ -50,7 +51,7 @@ async function main() {
   if (env.SEED_DEMO_DATA === undefined && env.NODE_ENV !== 'production') {
     env.SEED_DEMO_DATA = 'true';
   }
-  const api = spawn(process.execPath, [join(root, 'dist', 'main.js')], {
+  const api = spawn(process.execPath, [...SERVICE_NODE_FLAGS, join(root, 'dist', 'main.js')], {
     env,
     stdio: 'inherit',
     detached: true,

@@ -10,6 +10,13 @@ import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/**
+ * Node flags for the service process (`npm start`, `npm run start:prod`, the bench). A young
+ * generation of 64 MB semi-spaces instead of 16: at 10,000 bookings/s minor GCs went from
+ * ~800 to ~200 per 30 s and from 2.2 s to 1.3 s of pause in all (nodejs_gc_duration_seconds).
+ */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=64'];
+
 export function say(message) {
   process.stderr.write(`[ticketnest] ${message}\n`);
 }

@@ -19,10 +19,11 @@ interface Run {
   audit: { ok: boolean; problems: string[] };
   latencyMs: { p50: number; p99: number };
   requestsPerSecond: number;
-  throughput: { second: number; ok: number }[];
+  throughput: { second: number; ok: number; maxMs: number }[];
 }
 interface Report {
   scenario: string;
+  parameters: Record<string, unknown>;
   ok: boolean;
   runs: Run[];
   summary: { target: string; medianRequestsPerSecond: number }[];
@@ -91,17 +92,20 @@ describe('npm run bench (small real runs)', () => {
     assert.match(page, /new Chart\(/);
   });
 
-  it('sustained: every request at a fixed rate is confirmed and its commit lag measured', async () => {
+  it('sustained, with a writer process of its own and no warm-up: every request at a fixed rate is confirmed and its commit lag measured', async () => {
     const { code, report } = await bench('sustained', [
       ...['--scenario', 'sustained', '--duration', '2', '--rate', '150', '--users', '100'],
-      ...['--concurrency', '10'],
+      ...['--concurrency', '10', '--writers', '1', '--warmup', '0'],
     ]);
     assert.equal(code, 0);
+    assert.equal(report.parameters.writers, 1);
     const [run] = report.runs;
     assert.equal(run.requests, 300);
     assert.equal(run.confirmed, 300);
     assert.equal(typeof run.commitLagMs?.p99, 'number');
     assert.ok(run.throughput.length >= 2);
+    assert.ok(run.throughput.every((s) => s.maxMs >= 0));
+    assert.ok(Math.max(...run.throughput.map((s) => s.maxMs)) > 0);
   });
 
   it('read and mixed: answers by kind, audited', async () => {
