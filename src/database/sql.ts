@@ -73,3 +73,4 @@ export function pgError(error: unknown): { code?: string; constraint?: string } 
 
 export const PG_UNIQUE_VIOLATION = '23505';
 export const PG_CHECK_VIOLATION = '23514';
+export const PG_FOREIGN_KEY_VIOLATION = '23503';

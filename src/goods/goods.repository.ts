@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
-import { Sql } from '../database/sql';
+import { pgError, PG_FOREIGN_KEY_VIOLATION, Sql } from '../database/sql';
 import { GoodsDto } from './goods.dto';
 
 export interface GoodsFields {
@@ -99,13 +99,25 @@ export class GoodsRepository {
     );
   }
 
-  /** Deletes only while nothing is booked; says which way it went. */
-  async deleteUnbooked(id: number): Promise<'deleted' | 'booked' | 'missing'> {
-    const row = await this.sql.one<{ deleted: boolean }>(
-      `WITH d AS (DELETE FROM goods WHERE id = $1 AND booking_count = 0 RETURNING id)
-       SELECT EXISTS (SELECT 1 FROM d) AS deleted`,
-      [id],
-    );
+  /**
+   * Deletes only while nothing is booked and no booking ever referred to it (cancelled and
+   * refused bookings stay as their users' history); says which way it went.
+   */
+  async deleteUnbooked(id: number): Promise<'deleted' | 'booked' | 'history' | 'missing'> {
+    let row: { deleted: boolean } | undefined;
+    try {
+      row = await this.sql.one<{ deleted: boolean }>(
+        `WITH d AS (DELETE FROM goods WHERE id = $1 AND booking_count = 0 RETURNING id)
+         SELECT EXISTS (SELECT 1 FROM d) AS deleted`,
+        [id],
+      );
+    } catch (error) {
+      // bookings_goods_id_fkey (ON DELETE RESTRICT): rows remain, whatever their status.
+      if (pgError(error).code === PG_FOREIGN_KEY_VIOLATION) {
+        return 'history';
+      }
+      throw error;
+    }
     if (row?.deleted) {
       return 'deleted';
     }

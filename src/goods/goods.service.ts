@@ -173,6 +173,12 @@ export class GoodsService {
     if (outcome === 'booked') {
       throw new AppError(ErrorCode.GoodsHasBookings);
     }
+    if (outcome === 'history') {
+      throw new AppError(
+        ErrorCode.GoodsHasBookings,
+        'Goods with cancelled or refused bookings cannot be deleted: they are their users’ history.',
+      );
+    }
     if (outcome === 'missing') {
       throw new AppError(ErrorCode.NotFound, 'No such goods.');
     }

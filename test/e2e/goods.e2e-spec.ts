@@ -299,6 +299,23 @@ describe('goods', () => {
       assert.equal(refused.status, 409);
       assert.equal(refused.body.code, 'GOODS_HAS_BOOKINGS');
       assert.equal((await t.request('GET', `/api/goods/${booked.id}`)).status, 200);
+
+      // Nothing booked any more, but a cancelled booking still refers to it: 409, not a 500.
+      const cancelled = await t.newGoods(host);
+      await t.db.query(
+        `INSERT INTO bookings (id, goods_id, user_id, quantity, status, requested_at, cancelled_at)
+         VALUES (gen_random_uuid(), $1, $2, 1, 'CANCELLED', now(), now())`,
+        [cancelled.id, otherHost.id],
+      );
+      const kept = await t.request('DELETE', `/api/goods/${cancelled.id}`, { token: host.token });
+      assert.equal(kept.status, 409);
+      assert.equal(kept.body.code, 'GOODS_HAS_BOOKINGS');
+      assert.match(kept.body.message, /cancelled or refused/);
+      assert.equal((await t.request('GET', `/api/goods/${cancelled.id}`)).status, 200);
+      const history = await t.db.query('SELECT status FROM bookings WHERE goods_id = $1', [
+        cancelled.id,
+      ]);
+      assert.deepEqual(history.rows, [{ status: 'CANCELLED' }]);
     });
   });
 });
