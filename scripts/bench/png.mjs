@@ -20,9 +20,13 @@ function chromium() {
   );
   if (found) return found;
   if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-    console.error('installing chromium (apt-get)…');
-    spawnSync('apt-get', ['update'], { stdio: 'inherit' });
-    if (spawnSync('apt-get', ['install', '-y', 'chromium'], { stdio: 'inherit' }).status === 0)
+    console.error('installing chromium (apt-get, a minute or two)…');
+    const quiet = {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    };
+    spawnSync('apt-get', ['update', '-qq'], quiet);
+    if (spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], quiet).status === 0)
       return 'chromium';
   }
   console.error('bench:png needs Chromium (Debian: apt-get install chromium)');
