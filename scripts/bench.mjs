@@ -480,6 +480,18 @@ async function scenarioRun(strategy, round, infra) {
       prepared.goodsIds,
       ids,
     );
+    // Every request sent again with its Idempotency-Key must get its first answer's booking.
+    const byKey = new Map();
+    for (const [key, id] of result.collected.flatMap((c) => c.keyed ?? [])) {
+      const seen = byKey.get(key) ?? { ids: new Set(), answers: 0 };
+      seen.ids.add(id);
+      seen.answers++;
+      byKey.set(key, seen);
+    }
+    const split = [...byKey.values()].filter((k) => k.ids.size > 1).length;
+    if (split > 0)
+      audit.problems.push(`${split} idempotency keys answered with different bookings`);
+    const replays = [...byKey.values()].filter((k) => k.answers > 1 && k.ids.size === 1).length;
     const expected = expectedConfirmed(result.answered);
     if (expected !== undefined && audit.confirmedQuantity !== expected)
       audit.problems.push(`${audit.confirmedQuantity} confirmed, expected ${expected}`);
@@ -504,6 +516,7 @@ async function scenarioRun(strategy, round, infra) {
       ...(books
         ? {
             confirmed: audit.confirmedQuantity,
+            idempotentReplays: replays,
             durableConfirmationsPerSecond: Math.round(
               (audit.confirmedQuantity * 1000) / Math.max(1, lastWrite - result.startEpochMs),
             ),

@@ -2,7 +2,8 @@
 // load workers (./load.mjs): `makeScenario(spec, { worker, workers })` gives an object with
 //   next(i)                  the worker's i-th request: { method, path, headers, body, kind }
 //   answer(req, status, body) the answer's code for the tally ('' when the status says it all)
-//   collected()              what the audit needs afterwards (accepted booking ids)
+//   collected()              what the audit needs afterwards (accepted booking ids, and
+//                            [Idempotency-Key, booking id] of every accepted keyed request)
 // Request g (global index i * workers + worker) belongs to user g % users, so the workers
 // together walk the users in order, as one generator would.
 
@@ -53,6 +54,7 @@ function hello() {
 
 function rush(spec, { worker, workers }) {
   const answers = bookingAnswers();
+  const keyed = [];
   const path = `/api/goods/${spec.goodsIds[0]}/bookings`;
   return {
     next(i) {
@@ -61,10 +63,14 @@ function rush(spec, { worker, workers }) {
       let headers = `authorization: Bearer ${spec.tokens[user]}\r\n`;
       // Keys are per goods: the warm-up's keys must not meet the measured run's.
       if (key) headers += `idempotency-key: ${spec.goodsIds[0]}-${key}\r\n`;
-      return { method: 'POST', path, headers, body: '{}', kind: 'book' };
+      return { method: 'POST', path, headers, body: '{}', kind: 'book', key };
     },
-    answer: (_req, status, body) => answers.answer(status, body).code,
-    collected: () => ({ ids: answers.ids }),
+    answer: (req, status, body) => {
+      const { code, id } = answers.answer(status, body);
+      if (req.key && id) keyed.push([req.key, id]);
+      return code;
+    },
+    collected: () => ({ ids: answers.ids, keyed }),
   };
 }
 

@@ -13,6 +13,7 @@ interface Run {
   target: string;
   requests: number;
   confirmed?: number;
+  idempotentReplays?: number;
   answers: Record<string, number>;
   byKind: Record<string, { requests: number }>;
   commitLagMs?: { p50: number | null; p99: number | null };
@@ -79,6 +80,8 @@ describe('npm run bench (small real runs)', () => {
       assert.deepEqual(run.audit, { ok: true, problems: [] });
       assert.equal(run.requests, 400);
       assert.equal(run.confirmed, 100);
+      // Retries with the first request's Idempotency-Key got its booking (else the audit fails).
+      assert.ok(run.idempotentReplays! > 0, `${run.target}: no replay seen`);
       // 400 requests on 100 seats: the rest are refused as sold out or already booked.
       assert.equal(
         run.answers['409 SOLD_OUT'] + (run.answers['409 ALREADY_BOOKED'] ?? 0) > 0,
