@@ -21,6 +21,7 @@ import {
   freePort,
   provisionServers,
   root,
+  cleanUpOnSignals,
   say,
   SERVICE_NODE_FLAGS,
   withDatabase,
@@ -150,6 +151,9 @@ async function waitUntil(check, timeoutMs, what) {
   }
 }
 
+/** What an interrupted run stops (see cleanUpOnSignals): our servers, then what we started. */
+const cleanups = [];
+
 /**
  * A process we start and stop: the service as `npm start` runs it, or the hello server. It is
  * ready when `ready.path` answers 2xx or, for a process without HTTP, when its standard output
@@ -164,6 +168,15 @@ async function startProcess(script, env, ready, nodeArgs = []) {
   let exited = false;
   let said = '';
   child.once('exit', () => (exited = true));
+  cleanups.push(() =>
+    exited
+      ? undefined
+      : new Promise((r) => {
+          child.once('exit', r);
+          child.kill('SIGTERM');
+          setTimeout(r, 5000).unref();
+        }),
+  );
   // Read all of it (an unread pipe would block the child), keep only enough to find the text.
   child.stdout?.on('data', (chunk) => (said = (said + chunk).slice(-4096)));
   let saw = false;
@@ -452,6 +465,10 @@ async function scenarioRun(strategy, round, infra) {
   }
   const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   const redis = createRedis(redisUrl, prefix);
+  // A lost connection fails the query or command in hand, which fails the run; an idle
+  // client's error (servers stopped by Ctrl-C) would otherwise crash the bench with a trace.
+  db.on('error', () => undefined);
+  redis.on('error', () => undefined);
   const prepared = await prepare(db, secret);
   const service = P.url
     ? { url: P.url, pids: [], stop: async () => undefined }
@@ -554,6 +571,8 @@ async function helloRun(round) {
 const infra = P.url
   ? { stop: async () => undefined }
   : await provisionServers({ dataDir: join(root, '.data', 'bench') });
+cleanUpOnSignals(cleanups);
+cleanups.unshift(infra.stop);
 const machine = {
   cpus: os.cpus().length,
   cpuModel: os.cpus()[0]?.model,

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 
 import {
+  cleanUpOnSignals,
   createDatabaseIfMissing,
   deleteKeys,
   dropDatabases,
@@ -76,6 +77,7 @@ async function main() {
   const scratch = join(root, '.data', 'test', runId);
   let failed = false;
   const servers = await provisionServers({ dataDir: scratch });
+  cleanUpOnSignals([() => rmSync(scratch, { recursive: true, force: true }), servers.stop]);
   const { adminUrl, redisUrl } = servers;
   try {
     const template = `tn_test_${runId}`;

