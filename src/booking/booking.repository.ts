@@ -92,9 +92,23 @@ export class BookingRepository {
         [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
         tx,
       );
-      const decisions = decide(entries, stored, goods, active);
+      // A request whose user has no row would fail the whole batch on the users foreign key,
+      // again at every retry, and hold every other booking in it PENDING: refuse it instead.
+      const userIds = [...new Set(entries.map((e) => e.userId))];
+      const known = await this.sql.prepared<{ id: number }>(
+        'batch-users',
+        `SELECT id FROM users WHERE id = ANY($1::int[])`,
+        [userIds],
+        tx,
+      );
+      const knownIds = new Set(known.map((u) => u.id));
+      const missingUsers = new Set(userIds.filter((id) => !knownIds.has(id)));
+      const decisions = decide(entries, stored, goods, active, missingUsers);
       const storedIds = new Set(stored.map((x) => x.id));
-      const fresh = decisions.filter((d) => !storedIds.has(d.id) && d.reason !== 'GOODS_REMOVED');
+      const unstorable = new Set(['GOODS_REMOVED', 'USER_REMOVED']);
+      const fresh = decisions.filter(
+        (d) => !storedIds.has(d.id) && !unstorable.has(d.reason ?? ''),
+      );
       const freshIds = new Set(fresh.map((d) => d.id));
       const inserted = await this.insert(tx, fresh);
       const deltas = new Map<number, number>();
@@ -409,12 +423,16 @@ function refuse(
   return goods.bookingLimit - goods.bookingCount < quantity ? 'sold-out' : undefined;
 }
 
-/** Decide each logged request in log order against the locked goods rows (pure). */
+/**
+ * Decide each logged request in log order against the locked goods rows (pure). `missingUsers`:
+ * users with no account (a valid token outlived it); their requests are refused, not stored.
+ */
 export function decide(
   entries: LoggedBooking[],
   stored: BookingOutcome[],
   goods: GoodsBookingState[],
   active: { goodsId: number; userId: number; quantity: number }[],
+  missingUsers: ReadonlySet<number> = new Set(),
 ): Decision[] {
   const storedById = new Map(stored.map((s) => [s.id, s]));
   const left = new Map(goods.map((g) => [g.id, g.bookingLimit - g.bookingCount]));
@@ -436,6 +454,9 @@ export function decide(
     const stock = left.get(e.goodsId);
     if (stock === undefined) {
       return { ...base, status: 'REJECTED', reason: 'GOODS_REMOVED' };
+    }
+    if (missingUsers.has(e.userId)) {
+      return { ...base, status: 'REJECTED', reason: 'USER_REMOVED' };
     }
     const key = `${e.goodsId}:${e.userId}`;
     if ((held.get(key) ?? 0) + e.quantity > max.get(e.goodsId)!) {

@@ -6,7 +6,7 @@ import type { AuthUser } from '../auth/auth-user';
 import { AppError } from '../common/app-error';
 import { ErrorCode } from '../common/error-codes';
 import { AppConfig } from '../config/app-config';
-import { pgError } from '../database/sql';
+import { pgError, PG_FOREIGN_KEY_VIOLATION } from '../database/sql';
 import { Admission, AdmissionResult, BookingState } from './booking-state';
 import { BookingEvents } from './booking-events';
 import {
@@ -34,6 +34,7 @@ const reasonCodes: Record<string, ErrorCode> = {
   SOLD_OUT: ErrorCode.SoldOut,
   LIMIT_EXCEEDED: ErrorCode.LimitExceeded,
   ALREADY_BOOKED: ErrorCode.AlreadyBooked,
+  USER_REMOVED: ErrorCode.Unauthorized, // a valid token whose account is gone
 };
 
 const PG_LOCK_NOT_AVAILABLE = '55P03';
@@ -196,9 +197,13 @@ export class BookingService {
         now: new Date(),
       });
     } catch (error) {
-      if (pgError(error).code === PG_LOCK_NOT_AVAILABLE) {
+      const { code, constraint } = pgError(error);
+      if (code === PG_LOCK_NOT_AVAILABLE) {
         this.metrics.count('BOOKING_BUSY');
         throw new AppError(ErrorCode.BookingBusy, undefined, { 'Retry-After': '1' });
+      }
+      if (code === PG_FOREIGN_KEY_VIOLATION && constraint === 'bookings_user_id_fkey') {
+        throw new AppError(ErrorCode.Unauthorized); // a valid token whose account is gone
       }
       throw error;
     }
@@ -310,7 +315,14 @@ export class BookingService {
         goods.maxPerUser === 1 ? ErrorCode.AlreadyBooked : ErrorCode.LimitExceeded,
       );
     }
-    if ((await this.repository.joinWaitlist(goodsId, who.id)) === 'already') {
+    const joined = await this.repository.joinWaitlist(goodsId, who.id).catch((error: unknown) => {
+      const { code, constraint } = pgError(error);
+      if (code === PG_FOREIGN_KEY_VIOLATION && constraint === 'waitlist_user_id_fkey') {
+        throw new AppError(ErrorCode.Unauthorized); // a valid token whose account is gone
+      }
+      throw error;
+    });
+    if (joined === 'already') {
       throw new AppError(ErrorCode.AlreadyWaitlisted);
     }
     return this.waitlistPosition(who, goodsId);

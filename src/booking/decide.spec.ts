@@ -71,7 +71,7 @@ describe('decide (the batch writer, pure)', () => {
     );
   });
 
-  it('keeps what was already stored (a redelivered batch changes nothing) and rejects removed goods', () => {
+  it('keeps what was already stored (a redelivered batch changes nothing) and rejects removed goods and users', () => {
     const entry: LoggedBooking = {
       streamId: '1-0',
       id: 'a',
@@ -86,5 +86,16 @@ describe('decide (the batch writer, pure)', () => {
     ];
     assert.equal(decide([entry], stored, [], [])[0].status, 'CONFIRMED');
     assert.equal(decide([entry], [], [], [])[0].reason, 'GOODS_REMOVED');
+    const goods = {
+      id: 9,
+      bookingLimit: 5,
+      bookingCount: 0,
+      maxPerUser: 1,
+      saleStartsAt: null,
+      saleEndsAt: null,
+    };
+    const gone = decide([entry], [], [goods], [], new Set([1]))[0];
+    assert.deepEqual([gone.status, gone.reason], ['REJECTED', 'USER_REMOVED']);
+    assert.equal(decide([entry], [], [goods], [], new Set([2]))[0].status, 'CONFIRMED');
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
+import { TokenService } from '../../src/auth/token.service';
 import { Role } from '../../src/users/user.entity';
 import { TestApp, TestUser } from '../support/app';
 
@@ -277,6 +278,43 @@ for (const strategy of ['redis', 'pg-lock'] as const) {
         assert.match(metrics, /booking_log_pending 0/);
         assert.match(metrics, new RegExp(`goods_remaining_stock\\{goods_id="${goods.id}"\\} 6`));
       }
+    });
+
+    it('a valid token for a user that no longer exists is refused and blocks nobody else', async () => {
+      // Signed with our secret, so it verifies; the account is gone (a restore, a purge).
+      const ghost = t.app.get(TokenService).sign({ id: 2_000_000_000, role: Role.User });
+      const goods = await t.newGoods(host, { bookingLimit: 5 });
+      const users = await Promise.all([t.newUser(), t.newUser(), t.newUser()]);
+      // The ghost's request and three real ones reach the writer together.
+      const [refused, ...booked] = await Promise.all([
+        t.request('POST', `/api/goods/${goods.id}/bookings`, {
+          headers: { authorization: `Bearer ${ghost}`, ...WAIT },
+          body: {},
+        }),
+        ...users.map((u) => book(u, goods.id, { headers: WAIT })),
+      ]);
+      assert.equal(refused.status, 401, refused.text);
+      assert.equal(refused.body.code, 'UNAUTHORIZED');
+      assert.deepEqual(
+        booked.map((r) => [r.status, r.body.status]),
+        users.map(() => [201, 'CONFIRMED']),
+      );
+      const { rows } = await t.db.query(
+        `SELECT count(*)::int AS n, (SELECT booking_count FROM goods WHERE id = $1) AS counted
+         FROM bookings WHERE goods_id = $1 AND status = 'CONFIRMED'`,
+        [goods.id],
+      );
+      assert.deepEqual(rows, [{ n: 3, counted: 3 }]);
+      // The ghost's seat went back: two left, not one.
+      assert.equal((await t.request('GET', `/api/goods/${goods.id}`)).body.remaining, 2);
+      // Nor may it queue for a sold-out goods.
+      const soldOut = await t.newGoods(host, { bookingLimit: 1 });
+      assert.equal((await book(users[0], soldOut.id, { headers: WAIT })).status, 201);
+      const queued = await t.request('POST', `/api/goods/${soldOut.id}/waitlist`, {
+        headers: { authorization: `Bearer ${ghost}` },
+      });
+      assert.equal(queued.status, 401, queued.text);
+      assert.equal(queued.body.code, 'UNAUTHORIZED');
     });
 
     it("keeps the original's routes: POST and DELETE /api/booking/:goodsId", async () => {
