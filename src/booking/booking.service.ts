@@ -320,6 +320,9 @@ export class BookingService {
       if (code === PG_FOREIGN_KEY_VIOLATION && constraint === 'waitlist_user_id_fkey') {
         throw new AppError(ErrorCode.Unauthorized); // a valid token whose account is gone
       }
+      if (code === PG_FOREIGN_KEY_VIOLATION && constraint === 'waitlist_goods_id_fkey') {
+        throw new AppError(ErrorCode.NotFound, 'No such goods.'); // deleted a moment ago
+      }
       throw error;
     });
     if (joined === 'already') {
