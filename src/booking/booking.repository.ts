@@ -52,8 +52,9 @@ export class BookingRepository {
   /**
    * Persist one batch of admitted requests in one transaction, in a fixed number of
    * statements whatever the batch size: read what is already stored (redelivery), lock the
-   * goods rows in id order, read current per-user quantities, decide each request in log
-   * order, insert all rows with one multi-row INSERT, move booking_count with one UPDATE.
+   * goods rows in id order, read current per-user quantities, find users without an account,
+   * decide each request in log order, insert all rows with one multi-row INSERT, move
+   * booking_count with one UPDATE (each a named prepared statement).
    * The goods row locks serialise this with cancellations and the pg-lock strategy, so the
    * per-user and stock checks here are a guarded write; the CHECK constraint is the last guard.
    */
