@@ -276,7 +276,7 @@ async function createGoods(db, host, plan, tag) {
 }
 
 /** Remove what prepare() made from a database we were given (--url). */
-async function unprepare(db, redis, prepared) {
+async function unprepare(db, redis, prepared, bookingIds, prefix) {
   const { userIds, host } = prepared;
   const goodsIds = [...prepared.goodsIds, ...prepared.warmGoodsIds];
   await db.query(
@@ -291,6 +291,20 @@ async function unprepare(db, redis, prepared) {
       ...goodsIds.flatMap((id) => [bookingKeys.goods(id), bookingKeys.goodsUsers(id)]),
     );
     await redis.incr('goods:gen');
+    // The status hashes of the bookings it made, and its users' idempotency keys.
+    for (let i = 0; i < bookingIds.length; i += 1000)
+      await redis.del(...bookingIds.slice(i, i + 1000).map((id) => bookingKeys.booking(id)));
+    const users = new Set(userIds.map(String));
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}bk:idem:*`, 'COUNT', 1000);
+      cursor = next;
+      // SCAN answers full names; the client adds the prefix again on DEL.
+      const ours = keys
+        .map((k) => k.slice(prefix.length))
+        .filter((k) => users.has(k.split(':')[2]));
+      if (ours.length > 0) await redis.del(...ours);
+    } while (cursor !== '0');
   }
 }
 
@@ -470,6 +484,7 @@ async function scenarioRun(strategy, round, infra) {
   db.on('error', () => undefined);
   redis.on('error', () => undefined);
   const prepared = await prepare(db, secret);
+  let accepted = []; // booking ids answered 201/202, warm-up included (--url clean-up)
   const service = P.url
     ? { url: P.url, pids: [], stop: async () => undefined }
     : await startService({
@@ -486,11 +501,13 @@ async function scenarioRun(strategy, round, infra) {
     const spec = { name: P.scenario, goodsIds: prepared.goodsIds, tokens: prepared.tokens };
     const warmGoods = P.scenario === 'read' ? prepared.goodsIds : prepared.warmGoodsIds;
     const warmIds = await warmUp(service.url, { ...spec, goodsIds: warmGoods });
+    accepted = accepted.concat(warmIds);
     await waitForLog(redis, strategy);
     const { result, run } = await drive(service.url, spec, service.pids);
     const lastAnswer = result.startEpochMs + result.elapsedMs;
     const lastWrite = await waitForLog(redis, strategy);
     const ids = result.collected.flatMap((c) => c.ids ?? []);
+    accepted = accepted.concat(ids);
     const audit = await auditRun(
       db,
       strategy === 'redis' ? redis : undefined,
@@ -545,7 +562,7 @@ async function scenarioRun(strategy, round, infra) {
     };
   } finally {
     await service.stop();
-    if (P.url) await unprepare(db, redis, prepared);
+    if (P.url) await unprepare(db, redis, prepared, accepted, prefix);
     await redis.quit();
     await db.end();
     if (!P.url) {

@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 
 import pg from 'pg';
 
+import { TestApp } from '../support/app';
 import { testEnv } from '../support/env';
 
 interface Run {
@@ -37,6 +38,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tn-bench-'));
 async function bench(
   name: string,
   args: string[],
+  env: Record<string, string> = {},
 ): Promise<{ code: number | null; report: Report }> {
   const json = join(dir, `${name}.json`);
   const code = await new Promise<number | null>((resolve) => {
@@ -46,6 +48,7 @@ async function bench(
         ...process.env,
         DATABASE_URL: testEnv('TEST_PG_ADMIN_URL'),
         REDIS_URL: testEnv('REDIS_URL'),
+        ...env,
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -140,5 +143,40 @@ describe('npm run bench (small real runs)', () => {
     });
     assert.equal(code, 2);
     assert.equal(existsSync(join(dir, 'nope.json')), false);
+  });
+  // Last in the file: TestApp.start sets DATABASE_URL, REDIS_KEY_PREFIX and JWT_SECRET in this
+  // process's environment (the runs above give the bench their own).
+  it('--url: loads a service already running, audits it, and takes away what it added', async () => {
+    const t = await TestApp.start();
+    try {
+      const counts = () =>
+        t.db.query(
+          `SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM goods)::int AS goods,
+                  (SELECT count(*) FROM bookings)::int AS bookings`,
+        );
+      const before = (await counts()).rows;
+      const { code, report } = await bench(
+        'url',
+        [
+          ...['--url', t.url, '--requests', '300', '--users', '200', '--stock', '50'],
+          ...['--concurrency', '10', '--warmup', '100'],
+        ],
+        {
+          DATABASE_URL: t.databaseUrl,
+          REDIS_KEY_PREFIX: t.redisPrefix,
+          JWT_SECRET: process.env.JWT_SECRET!,
+        },
+      );
+      assert.equal(code, 0);
+      const [run] = report.runs;
+      assert.deepEqual(run.audit, { ok: true, problems: [] });
+      assert.equal(run.confirmed, 50);
+      assert.ok(run.idempotentReplays! > 0);
+      assert.deepEqual((await counts()).rows, before);
+      const left = await t.redis.keys(`${t.redisPrefix}bk:[bi]*`); // booking hashes, idempotency keys
+      assert.deepEqual(left, []);
+    } finally {
+      await t.close();
+    }
   });
 });
