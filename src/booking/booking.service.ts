@@ -127,18 +127,21 @@ export class BookingService {
       await this.loadGoods(goodsId);
       result = await redisOr503(() => this.state.admit(request));
     }
-    this.metrics.count(admissionLabel(result));
     if (result.code === Admission.Admitted) {
+      this.metrics.count('ADMITTED');
       const pending: BookingDto = { id: result.bookingId, status: 'PENDING', goodsId, quantity };
       return this.awaitOutcome(pending, options.waitMs);
     }
     if (result.code === Admission.Replay) {
+      this.metrics.count('REPLAY');
       const booking = await this.findOwned(who, result.bookingId);
       return booking.status === 'PENDING'
         ? this.awaitOutcome(booking, options.waitMs)
         : answerFor(booking);
     }
-    throw admissionError(result);
+    const refusal = admissionErrors[result.code](result);
+    this.metrics.count(refusal.code);
+    throw refusal;
   }
 
   /** Load a goods' live state from PostgreSQL (first use, or after Redis lost it). */
@@ -197,15 +200,11 @@ export class BookingService {
         now: new Date(),
       });
     } catch (error) {
-      const { code, constraint } = pgError(error);
-      if (code === PG_LOCK_NOT_AVAILABLE) {
+      if (pgError(error).code === PG_LOCK_NOT_AVAILABLE) {
         this.metrics.count('BOOKING_BUSY');
         throw new AppError(ErrorCode.BookingBusy, undefined, { 'Retry-After': '1' });
       }
-      if (code === PG_FOREIGN_KEY_VIOLATION && constraint === 'bookings_user_id_fkey') {
-        throw new AppError(ErrorCode.Unauthorized); // a valid token whose account is gone
-      }
-      throw error;
+      throw foreignKeyRefusal(error);
     }
     if ('booking' in result) {
       this.metrics.count(result.outcome === 'confirmed' ? 'CONFIRMED' : 'REPLAY');
@@ -316,14 +315,7 @@ export class BookingService {
       );
     }
     const joined = await this.repository.joinWaitlist(goodsId, who.id).catch((error: unknown) => {
-      const { code, constraint } = pgError(error);
-      if (code === PG_FOREIGN_KEY_VIOLATION && constraint === 'waitlist_user_id_fkey') {
-        throw new AppError(ErrorCode.Unauthorized); // a valid token whose account is gone
-      }
-      if (code === PG_FOREIGN_KEY_VIOLATION && constraint === 'waitlist_goods_id_fkey') {
-        throw new AppError(ErrorCode.NotFound, 'No such goods.'); // deleted a moment ago
-      }
-      throw error;
+      throw foreignKeyRefusal(error);
     });
     if (joined === 'already') {
       throw new AppError(ErrorCode.AlreadyWaitlisted);
@@ -365,16 +357,20 @@ const admissionErrors: Record<
     ),
 };
 
-/** Metric label: ADMITTED, REPLAY, or the error code the client got (SOLD_OUT, …). */
-function admissionLabel(result: AdmissionResult): string {
-  if (result.code === Admission.Admitted || result.code === Admission.Replay) {
-    return result.code === Admission.Admitted ? 'ADMITTED' : 'REPLAY';
-  }
-  return admissionError(result).code;
-}
+/** Foreign keys a request can run into, as what the client is told. */
+const foreignKeyErrors: Record<string, () => AppError> = {
+  // a token that still verifies, for an account that is gone
+  bookings_user_id_fkey: () => new AppError(ErrorCode.Unauthorized),
+  waitlist_user_id_fkey: () => new AppError(ErrorCode.Unauthorized),
+  // the goods was deleted a moment ago
+  waitlist_goods_id_fkey: () => new AppError(ErrorCode.NotFound, 'No such goods.'),
+};
 
-function admissionError(result: AdmissionResult): AppError {
-  return admissionErrors[result.code as keyof typeof admissionErrors](result);
+/** The client's error for a known foreign-key refusal; any other error as it is. */
+function foreignKeyRefusal(error: unknown): unknown {
+  const { code, constraint } = pgError(error);
+  const known = code === PG_FOREIGN_KEY_VIOLATION && constraint && foreignKeyErrors[constraint];
+  return known ? known() : error;
 }
 
 type RowLockRefusal = Exclude<
