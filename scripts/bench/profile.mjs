@@ -1,6 +1,7 @@
 // `node scripts/bench/profile.mjs DIR|FILE.cpuprofile [N]`: where a V8 CPU profile spent its
 // time, by package (node_modules/…, node: core, our dist/) and the top N functions by self
-// time. For the flame graph itself open the .cpuprofile in Chrome DevTools (Performance).
+// time, and the stretches the thread was busy without a pause. For the flame graph itself open
+// the .cpuprofile in Chrome DevTools (Performance).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -52,4 +53,45 @@ for (const file of files) {
     .sort((a, b) => b[1] - a[1])
     .slice(0, Number(topN))
     .forEach(([k, t]) => console.log(`  ${pct(t)}  ${k}`));
+  busyStretches(profile);
+}
+
+/**
+ * Stretches between idle samples, by length. The sampler ticks about once per interval only
+ * while the thread runs, so a stretch with fewer samples per ms than stretches as a whole
+ * spent part of its time off the CPU: waiting for a core, not executing JavaScript.
+ */
+function busyStretches(profile) {
+  const idle = new Set(
+    profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id),
+  );
+  const stretches = [];
+  let at = profile.startTime;
+  let open;
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    if (idle.has(id)) {
+      if (open) stretches.push(open);
+      open = undefined;
+    } else if (open) {
+      open.end = at;
+      open.samples++;
+    } else open = { start: at, end: at, samples: 1 };
+  });
+  const ms = (s) => (s.end - s.start) / 1000;
+  const rate = (list) => {
+    const wall = list.reduce((t, s) => t + ms(s), 0);
+    return wall > 0 ? (list.reduce((n, s) => n + s.samples, 0) / wall).toFixed(2) : '–';
+  };
+  const long = stretches.filter((s) => ms(s) >= 20);
+  const bounds = [1, 5, 10, 20, 50, Infinity];
+  const counts = bounds.map(
+    (b, i) => stretches.filter((s) => ms(s) < b && ms(s) >= (bounds[i - 1] ?? 0)).length,
+  );
+  console.log(
+    `busy stretches by length (ms): ${bounds.map((b, i) => `<${b}: ${counts[i]}`).join(', ')}`,
+  );
+  console.log(
+    `samples per ms: ${rate(stretches)} over all stretches, ${rate(long)} over the ${long.length} of ≥ 20 ms`,
+  );
 }

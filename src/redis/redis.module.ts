@@ -15,7 +15,7 @@ export function createRedis(url: string, keyPrefix: string): ScriptedRedis {
     // Reconnect soon: while disconnected, bookings answer 503 at once (BookingState.admit).
     retryStrategy: (times) => Math.min(times * 50, 500),
     // Commands issued in the same tick go out in one write: under a rush that turns a write
-    // system call per command into one per tick (measured: see the README's bench section).
+    // system call per command into one per tick.
     enableAutoPipelining: true,
   });
   defineScripts(redis);
