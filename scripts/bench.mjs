@@ -3,7 +3,7 @@
 // options; the README explains the scenarios, the output and the JSON fields.
 import { spawn } from 'node:child_process';
 import { createSecretKey, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -216,6 +216,50 @@ function cpuSeconds(pid) {
   }
 }
 
+/**
+ * CPU seconds of a process and all its descendants: the live ones' own time plus what the
+ * exited ones left in their parents' cutime/cstime (PostgreSQL backends, Redis' rewrite child).
+ */
+function treeCpuSeconds(rootPid) {
+  const children = new Map();
+  const own = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const f = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
+      const pid = Number(entry);
+      const ppid = Number(f[1]);
+      own.set(pid, {
+        self: (Number(f[11]) + Number(f[12])) / 100,
+        reaped: (Number(f[13]) + Number(f[14])) / 100,
+      });
+      children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+    } catch {
+      // gone between readdir and read
+    }
+  }
+  if (!own.has(rootPid)) return Number.NaN;
+  let total = 0;
+  const walk = (pid) => {
+    const t = own.get(pid);
+    total += t.self + t.reaped;
+    for (const child of children.get(pid) ?? []) walk(child);
+  };
+  walk(rootPid);
+  return total;
+}
+
+/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
+function machineCpuSeconds() {
+  try {
+    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    const [user, nice, system, , , irq, softirq, steal] = ticks.map(Number);
+    return (user + nice + system + irq + softirq + steal) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** How many goods, seats and per-user limit each scenario needs. */
 function goodsPlan() {
   if (P.scenario === 'sustained') {
@@ -389,6 +433,13 @@ async function warmUp(url, scenario) {
 /** Drive the load and turn what the generator saw into a run record. */
 async function drive(url, scenario, pids) {
   const cpuOf = () => (pids.length > 0 ? pids.reduce((t, pid) => t + cpuSeconds(pid), 0) : NaN);
+  const serverPids = infra.pids ?? {}; // servers this run started (none with --url)
+  const serversCpu = () => ({
+    machine: machineCpuSeconds(),
+    redis: serverPids.redis ? treeCpuSeconds(serverPids.redis) : Number.NaN,
+    postgres: serverPids.postgres ? treeCpuSeconds(serverPids.postgres) : Number.NaN,
+  });
+  const serversBefore = serversCpu();
   const cpuBefore = cpuOf();
   const startedAt = Date.now();
   const total = P.requests;
@@ -405,6 +456,11 @@ async function drive(url, scenario, pids) {
   endProgress();
   const seconds = result.elapsedMs / 1000;
   const cpu = cpuOf() - cpuBefore;
+  const serversAfter = serversCpu();
+  const percentOf = (name) => {
+    const used = serversAfter[name] - serversBefore[name];
+    return Number.isNaN(used) ? null : Math.round((used / seconds) * 100);
+  };
   return {
     result,
     run: {
@@ -416,6 +472,9 @@ async function drive(url, scenario, pids) {
       answers: result.codes,
       serviceCpuSeconds: Number.isNaN(cpu) ? null : Number(cpu.toFixed(2)),
       serviceCpuPercent: Number.isNaN(cpu) ? null : Math.round((cpu / seconds) * 100),
+      redisCpuPercent: percentOf('redis'),
+      postgresCpuPercent: percentOf('postgres'),
+      machineCpuPercent: percentOf('machine'),
       throughput: result.perSecond.map((b, second) => ({ second, ...b })),
     },
   };

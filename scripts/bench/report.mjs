@@ -61,6 +61,10 @@ export function printRun(r) {
     `${r.target} #${r.round}: ${fmt(r.requestsPerSecond)} req/s over ${r.durationSeconds} s; ` +
       `latency p50 ${r.latencyMs.p50} / p90 ${r.latencyMs.p90} / p99 ${r.latencyMs.p99} / max ${r.latencyMs.max} ms; service CPU ${r.serviceCpuPercent ?? '–'} %`,
   ];
+  if (r.machineCpuPercent !== null && r.machineCpuPercent !== undefined)
+    lines.push(
+      `  CPU (100 % = one core): machine ${r.machineCpuPercent} %, redis ${r.redisCpuPercent ?? '–'} %, postgres ${r.postgresCpuPercent ?? '–'} %`,
+    );
   if (r.confirmed !== undefined)
     lines.push(
       `  ${fmt(r.confirmed)} confirmed, ${fmt(r.durableConfirmationsPerSecond)} durable/s, last write +${r.lastWriteAfterLastAnswerMs} ms, ` +
@@ -102,6 +106,7 @@ export function summarize({ scenario, parameters, machine, runs }) {
       medianLastWriteAfterLastAnswerMs: median(mine.map((r) => r.lastWriteAfterLastAnswerMs)),
       medianCommitLagP99Ms: median(mine.map((r) => r.commitLagMs?.p99)),
       medianServiceCpuPercent: median(mine.map((r) => r.serviceCpuPercent)),
+      medianMachineCpuPercent: median(mine.map((r) => r.machineCpuPercent)),
       shareOfHello:
         helloMedian && target !== 'hello' ? Number((rps / helloMedian).toFixed(3)) : null,
       auditOk: mine.every((r) => r.audit.ok),
@@ -140,6 +145,7 @@ export function printSummary(report) {
     'last write +ms': s.medianLastWriteAfterLastAnswerMs ?? '–',
     'lag p99 ms': s.medianCommitLagP99Ms ?? '–',
     'cpu %': s.medianServiceCpuPercent ?? '–',
+    'machine %': s.medianMachineCpuPercent ?? '–',
     'of hello': s.shareOfHello ?? '–',
     audit: s.auditOk ? 'OK' : 'FAILED',
   }));

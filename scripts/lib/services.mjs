@@ -133,6 +133,7 @@ export async function startPostgres({ dataDir, port, database, log = () => {} })
   return {
     adminUrl,
     url: `postgres://postgres:postgres@127.0.0.1:${port}/${database ?? 'postgres'}`,
+    pid: pg.process?.pid,
     stop: () => stopPostgres(pg),
   };
 }
@@ -233,6 +234,7 @@ export async function startRedis({ dataDir, port }) {
   await waitForPort(port, 10_000);
   return {
     url: `redis://127.0.0.1:${port}`,
+    pid: child.pid,
     stop: () =>
       new Promise((resolve) => {
         if (exited) {
@@ -281,6 +283,7 @@ export async function provisionServers({ dataDir }) {
       await s();
     }
   };
+  const pids = {}; // of the servers started here: their CPU is worth reporting
   try {
     let adminUrl = process.env.DATABASE_URL;
     if (!adminUrl) {
@@ -290,6 +293,7 @@ export async function provisionServers({ dataDir }) {
       });
       stops.push(pg.stop);
       adminUrl = pg.adminUrl;
+      pids.postgres = pg.pid;
       say('PostgreSQL: private, for this run');
     }
     let redisUrl = process.env.REDIS_URL;
@@ -297,9 +301,10 @@ export async function provisionServers({ dataDir }) {
       const redis = await startRedis({ dataDir: join(dataDir, 'redis'), port: await freePort() });
       stops.push(redis.stop);
       redisUrl = redis.url;
+      pids.redis = redis.pid;
       say('Redis: private, for this run');
     }
-    return { adminUrl, redisUrl, stop };
+    return { adminUrl, redisUrl, pids, stop };
   } catch (error) {
     await stop();
     throw error;
