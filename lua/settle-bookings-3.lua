@@ -1,11 +1,12 @@
 --[[ Record the outcomes of committed bookings, give back what rejected ones took, and take
   their entries off the booking log, in one step. A booking is settled once: a redelivered
   outcome finds it no longer PENDING and changes nothing.
-  KEYS[1] key prefix of booking hashes (…bk:b:)   KEYS[2] key prefix of goods state (…bk:g:)
+  KEYS[1] booking record prefix (…bk:r:)   KEYS[2] goods key prefix (…bk:g:)
   KEYS[3] booking log stream
-  ARGV[1] booking hash TTL s after settling   ARGV[2] consumer group   ARGV[3] n log entry ids
+  ARGV[1] record TTL s after settling   ARGV[2] consumer group   ARGV[3] n log entry ids
   ARGV[4..3+n] log entry ids (acknowledged and deleted)
   ARGV[4+n..] groups of 6: bookingId, goodsId, userId, quantity, status, reason
+  Records are strings 'status|goodsId|userId|quantity|reason' (admit-bookings-5.lua).
   Output: number of bookings settled now ]]
 local rcall = redis.call
 local n = tonumber(ARGV[3])
@@ -13,21 +14,17 @@ local settled = 0
 for i = 4 + n, #ARGV, 6 do
   local id, g, u, q, status, reason = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4], ARGV[i + 5]
   local key = KEYS[1] .. id
-  local current = rcall('HGET', key, 'status')
-  if current == 'PENDING' then
-    -- Stock goes back only to a goods still loaded (a removed goods' keys stay removed).
-    if status == 'REJECTED' and rcall('EXISTS', KEYS[2] .. g) == 1 then
+  local current = rcall('GET', key)
+  local pending = current and string.sub(current, 1, 8) == 'PENDING|'
+  if pending or current == false then
+    -- Stock goes back only to a goods still loaded (a removed goods' keys stay removed), and
+    -- only when this admission took it (no record: admitted elsewhere, or the record expired).
+    if pending and status == 'REJECTED' and rcall('EXISTS', KEYS[2] .. g) == 1 then
       rcall('HINCRBY', KEYS[2] .. g, 'left', q)
       local held = rcall('HINCRBY', KEYS[2] .. g .. ':u', u, -q)
       if held <= 0 then rcall('HDEL', KEYS[2] .. g .. ':u', u) end
     end
-    -- goods, user and quantity are there since admission
-    rcall('HSET', key, 'status', status, 'reason', reason)
-    rcall('EXPIRE', key, ARGV[1])
-    settled = settled + 1
-  elseif current == false then
-    rcall('HSET', key, 'status', status, 'g', g, 'u', u, 'q', q, 'reason', reason)
-    rcall('EXPIRE', key, ARGV[1])
+    rcall('SET', key, status .. '|' .. g .. '|' .. u .. '|' .. q .. '|' .. reason, 'EX', ARGV[1])
     settled = settled + 1
   end
 end

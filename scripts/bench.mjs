@@ -335,9 +335,9 @@ async function unprepare(db, redis, prepared, bookingIds, prefix) {
       ...goodsIds.flatMap((id) => [bookingKeys.goods(id), bookingKeys.goodsUsers(id)]),
     );
     await redis.incr('goods:gen');
-    // The status hashes of the bookings it made, and its users' idempotency keys.
+    // The live records of the bookings it made, and its users' idempotency keys.
     for (let i = 0; i < bookingIds.length; i += 1000)
-      await redis.del(...bookingIds.slice(i, i + 1000).map((id) => bookingKeys.booking(id)));
+      await redis.del(...bookingIds.slice(i, i + 1000).map((id) => bookingKeys.record(id)));
     const users = new Set(userIds.map(String));
     let cursor = '0';
     do {

@@ -9,12 +9,16 @@ export const bookingKeys = {
   goods: (goodsId: number | string) => `bk:g:${goodsId}`,
   goodsUsers: (goodsId: number | string) => `bk:g:${goodsId}:u`,
   goodsPrefix: 'bk:g:',
-  booking: (bookingId: string) => `bk:b:${bookingId}`,
-  bookingPrefix: 'bk:b:',
-  idempotency: (userId: number, key: string) =>
-    `bk:idem:${userId}:${createHash('sha256').update(key).digest('base64url')}`,
+  /** A booking's live record, 'status|goodsId|userId|quantity|reason' (lua/admit-bookings-5.lua). */
+  record: (bookingId: string) => `bk:r:${bookingId}`,
+  recordPrefix: 'bk:r:',
+  idempotencySuffix: (userId: number, key: string) =>
+    `${userId}:${createHash('sha256').update(key).digest('base64url')}`,
+  idempotencyPrefix: 'bk:idem:',
+  /** Each user's booking requests in one epoch second (Redis strategy). */
+  rateWindow: (nowMs: number) => `bk:w:${Math.floor(nowMs / 1000)}`,
+  /** One user's fixed window (pg-lock strategy, lua/hit-window-1.lua). */
   rate: (userId: number) => `bk:rate:${userId}`,
-  noIdempotency: 'bk:idem:-',
   log: 'bk:log',
   events: 'bk:events',
 } as const;

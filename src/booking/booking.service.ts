@@ -160,7 +160,7 @@ export class BookingService {
     }
     const outcome = await this.events.waitFor(pending.id, waitMs, async () => {
       const current = await this.state.getBooking(pending.id);
-      return current.status && current.status !== 'PENDING'
+      return current && current.status !== 'PENDING'
         ? {
             ...pending,
             status: current.status as BookingOutcome['status'],
@@ -217,8 +217,8 @@ export class BookingService {
 
   /** A booking of the caller's; anyone else's is "not found" (existence is not leaked). */
   async findOwned(who: AuthUser, bookingId: string): Promise<BookingDto> {
-    const live: Record<string, string> = await this.state.getBooking(bookingId).catch(() => ({}));
-    if (live.status === 'PENDING' && Number(live.u) === who.id) {
+    const live = await this.state.getBooking(bookingId).catch(() => undefined);
+    if (live?.status === 'PENDING' && Number(live.u) === who.id) {
       return {
         id: bookingId,
         status: 'PENDING',

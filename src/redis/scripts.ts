@@ -30,7 +30,7 @@ export interface ScriptCommands {
   hitWindow(key: string, windowMs: number, limit: number): Promise<[number, number, number]>;
   peekWindow(key: string): Promise<[number, number]>;
   getCached(generationKey: string, suffix: string): Promise<[string, string | null]>;
-  admitBooking(...keysAndArgs: (string | number)[]): Promise<[number, string, string | number]>;
+  admitBookings(...keysAndArgs: (string | number)[]): Promise<(string | number)[]>;
   loadGoods(...keysAndArgs: (string | number)[]): Promise<number>;
   updateGoods(...keysAndArgs: (string | number)[]): Promise<number>;
   settleBookings(...keysAndArgs: (string | number)[]): Promise<number>;

@@ -173,7 +173,10 @@ describe('npm run bench (small real runs)', () => {
       assert.equal(run.confirmed, 50);
       assert.ok(run.idempotentReplays! > 0);
       assert.deepEqual((await counts()).rows, before);
-      const left = await t.redis.keys(`${t.redisPrefix}bk:[bi]*`); // booking hashes, idempotency keys
+      const left = [
+        ...(await t.redis.keys(`${t.redisPrefix}bk:r:*`)), // booking records
+        ...(await t.redis.keys(`${t.redisPrefix}bk:idem:*`)), // idempotency keys
+      ];
       assert.deepEqual(left, []);
     } finally {
       await t.close();

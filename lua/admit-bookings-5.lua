@@ -1,0 +1,82 @@
+--[[ Admit a batch of booking requests (those that reached this process in one turn of its
+  event loop), one after another and atomically each: replayed idempotency key? rate limit,
+  sale window, quantity, per-user limit, stock. An admitted request takes its stock, counts
+  the user's quantity, is appended to the booking log and recorded as PENDING, all in this one
+  script, so there is no moment where stock is taken and nothing says why.
+  One script for the batch: each request costs only its own commands (a script call, its
+  reply and its replication are paid once), a goods hash is read once per batch and its stock
+  written once, and the rate limit is one counter per user in one hash per second, not a key
+  per user to create, expire and delete.
+  KEYS[1] goods key prefix (…bk:g:)   KEYS[2] booking record prefix (…bk:r:)
+  KEYS[3] idempotency key prefix (…bk:idem:)   KEYS[4] booking log stream
+  KEYS[5] this second's rate-limit hash (…bk:w:<epoch second>)
+  ARGV[1] nowMs   ARGV[2] idempotency TTL s   ARGV[3] rate limit per second
+  ARGV[4] rate hash TTL ms   ARGV[5] PENDING record TTL s
+  ARGV[6..] groups of 7: goodsId, userId, quantity, bookingId, request fingerprint ('' = no
+  idempotency key), idempotency key suffix (userId:hash), idempotency key as sent
+  Output: groups of 3: code, bookingId or '', detail
+    1 admitted (detail: stock left) | 0 replay (the first request's id) | -1 goods not loaded
+    -2 sale not open | -3 sale closed | -4 over the per-user limit (detail: max) | -5 sold out
+    -6 rate limited (detail: ms to wait) | -7 key reused with another request
+    -8 quantity above maxPerUser (detail: max)
+  Records are strings 'status|goodsId|userId|quantity|reason' (settle-bookings-3.lua). ]]
+local rcall = redis.call
+local now = tonumber(ARGV[1])
+local limit = tonumber(ARGV[3])
+local goods = {} -- goodsId → { left, max, startsAt, endsAt, taken } or false (not loaded)
+local out = {}
+local counted = false
+
+local function admit(g, u, qty, id, fingerprint, idemSuffix, idemKey)
+  if fingerprint ~= '' then
+    local seen = rcall('GET', KEYS[3] .. idemSuffix)
+    if seen then
+      local sep = string.find(seen, '|', 1, true)
+      local first = string.sub(seen, 1, sep - 1)
+      if string.sub(seen, sep + 1) ~= fingerprint then return -7, first, '' end
+      return 0, first, ''
+    end
+  end
+  local hits = rcall('HINCRBY', KEYS[5], u, 1)
+  counted = true
+  if hits > limit then return -6, '', 1000 - now % 1000 end
+  local state = goods[g]
+  if state == nil then
+    local h = rcall('HMGET', KEYS[1] .. g, 'left', 'max', 'start', 'end')
+    state = h[1] and { left = tonumber(h[1]), max = tonumber(h[2]), startsAt = tonumber(h[3]),
+      endsAt = tonumber(h[4]), taken = 0 } or false
+    goods[g] = state
+  end
+  if not state then return -1, '', '' end
+  if state.startsAt > 0 and now < state.startsAt then return -2, '', '' end
+  if state.endsAt > 0 and now >= state.endsAt then return -3, '', '' end
+  if qty > state.max then return -8, '', state.max end
+  local usersKey = KEYS[1] .. g .. ':u'
+  local held = tonumber(rcall('HGET', usersKey, u) or '0')
+  if held + qty > state.max then return -4, '', state.max end
+  if state.left < qty then return -5, '', '' end
+
+  state.left = state.left - qty
+  state.taken = state.taken + qty
+  rcall('HINCRBY', usersKey, u, qty)
+  rcall('XADD', KEYS[4], '*', 'id', id, 'g', g, 'u', u, 'q', qty, 'k', idemKey, 't', now)
+  rcall('SET', KEYS[2] .. id, 'PENDING|' .. g .. '|' .. u .. '|' .. qty .. '|', 'EX', ARGV[5])
+  if fingerprint ~= '' then
+    rcall('SET', KEYS[3] .. idemSuffix, id .. '|' .. fingerprint, 'EX', ARGV[2])
+  end
+  return 1, id, state.left
+end
+
+for i = 6, #ARGV, 7 do
+  local code, id, detail = admit(ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3],
+    ARGV[i + 4], ARGV[i + 5], ARGV[i + 6])
+  out[#out + 1] = code
+  out[#out + 1] = id
+  out[#out + 1] = detail
+end
+for g, state in pairs(goods) do
+  if state and state.taken > 0 then rcall('HINCRBY', KEYS[1] .. g, 'left', -state.taken) end
+end
+-- The first hit of a second creates its hash; it goes a window after that second ends.
+if counted then rcall('PEXPIRE', KEYS[5], ARGV[4], 'NX') end
+return out
