@@ -26,6 +26,12 @@ const GOODS_STATE = `id, booking_limit AS "bookingLimit", booking_count AS "book
 const BOOKING_COLUMNS = `b.id, b.goods_id AS "goodsId", b.user_id AS "userId", b.quantity, b.status, b.reason,
   to_char(b.requested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "requestedAt"`;
 
+/**
+ * Taken first by every transaction that inserts bookings for users it has only read: a user's
+ * delete trigger takes SHARE (migration 1764200000000), so it waits for these and they for it.
+ */
+const BOOKINGS_WRITE_LOCK = 'bookings IN ROW EXCLUSIVE MODE';
+
 type Decision = BookingOutcome & { requestedAtMs: number; idempotencyKey: string | null };
 
 @Injectable()
@@ -93,8 +99,8 @@ export class BookingRepository {
         [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
         tx,
       );
-      // A request whose user has no row would fail the whole batch on the users foreign key,
-      // again at every retry, and hold every other booking in it PENDING: refuse it instead.
+      // A request whose user has no row (a restore, a purge) is refused alone. Users deleted
+      // meanwhile cannot slip in: their delete trigger waits for this transaction's lock.
       const userIds = [...new Set(entries.map((e) => e.userId))];
       const known = await this.sql.prepared<{ id: number }>(
         'batch-users',
@@ -135,7 +141,7 @@ export class BookingRepository {
           ? { ...outcome, status: 'REJECTED', reason: 'DUPLICATE_REQUEST' }
           : outcome;
       });
-    });
+    }, BOOKINGS_WRITE_LOCK);
   }
 
   private async insert(tx: PoolClient, rows: Decision[]): Promise<Set<string>> {
@@ -305,7 +311,8 @@ export class BookingRepository {
           | 'quantity-above-max'
           | 'over-limit'
           | 'sold-out'
-          | 'key-reused';
+          | 'key-reused'
+          | 'user-removed';
         maxPerUser?: number;
       }
   > {
@@ -341,9 +348,13 @@ export class BookingRepository {
       if (refusal) {
         return { outcome: refusal, maxPerUser: goods.maxPerUser };
       }
-      const booking = (await this.sql.one<BookingRow>(
+      // Only for a user who still has an account, whose row stays locked until the commit (a
+      // delete waits, then its trigger sees this booking: migration 1764200000000).
+      const booking = await this.sql.one<BookingRow>(
         `INSERT INTO bookings AS b (id, goods_id, user_id, quantity, status, idempotency_key, requested_at)
-         VALUES ($1, $2, $3, $4, 'CONFIRMED', $5, $6) RETURNING ${BOOKING_COLUMNS}`,
+         SELECT $1, $2, $3, $4, 'CONFIRMED', $5, $6
+         WHERE EXISTS (SELECT 1 FROM users WHERE id = $3 FOR KEY SHARE)
+         RETURNING ${BOOKING_COLUMNS}`,
         [
           request.bookingId,
           goods.id,
@@ -353,7 +364,10 @@ export class BookingRepository {
           request.now,
         ],
         tx,
-      ))!;
+      );
+      if (!booking) {
+        return { outcome: 'user-removed' as const };
+      }
       await tx.query(
         `UPDATE goods SET booking_count = booking_count + $2, updated_at = now() WHERE id = $1`,
         [goods.id, request.quantity],

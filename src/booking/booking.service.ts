@@ -204,7 +204,7 @@ export class BookingService {
         this.metrics.count('BOOKING_BUSY');
         throw new AppError(ErrorCode.BookingBusy, undefined, { 'Retry-After': '1' });
       }
-      throw foreignKeyRefusal(error);
+      throw error;
     }
     if ('booking' in result) {
       this.metrics.count(result.outcome === 'confirmed' ? 'CONFIRMED' : 'REPLAY');
@@ -360,7 +360,6 @@ const admissionErrors: Record<
 /** Foreign keys a request can run into, as what the client is told. */
 const foreignKeyErrors: Record<string, () => AppError> = {
   // a token that still verifies, for an account that is gone
-  bookings_user_id_fkey: () => new AppError(ErrorCode.Unauthorized),
   waitlist_user_id_fkey: () => new AppError(ErrorCode.Unauthorized),
   // the goods was deleted a moment ago
   waitlist_goods_id_fkey: () => new AppError(ErrorCode.NotFound, 'No such goods.'),
@@ -391,4 +390,6 @@ const rowLockErrors: Record<RowLockRefusal, (maxPerUser?: number) => AppError> =
     new AppError(max === 1 ? ErrorCode.AlreadyBooked : ErrorCode.LimitExceeded),
   'sold-out': () => new AppError(ErrorCode.SoldOut),
   'key-reused': () => new AppError(ErrorCode.IdempotencyKeyReused),
+  // a token that still verifies, for an account that is gone
+  'user-removed': () => new AppError(ErrorCode.Unauthorized),
 };

@@ -4,9 +4,14 @@ import { GoodsEntity } from '../goods/goods.entity';
 import { UserEntity } from '../users/user.entity';
 import { Init1764000000000 } from './migrations/1764000000000-init';
 import { Bookings1764100000000 } from './migrations/1764100000000-bookings';
+import { BookingsReferences1764200000000 } from './migrations/1764200000000-bookings-references';
 
 export const entities = [UserEntity, GoodsEntity];
-export const migrations = [Init1764000000000, Bookings1764100000000];
+export const migrations = [
+  Init1764000000000,
+  Bookings1764100000000,
+  BookingsReferences1764200000000,
+];
 
 /** One definition for the app, the migration script and the tests; never `synchronize`. */
 export function dataSourceOptions(url: string, poolSize = 20): DataSourceOptions {

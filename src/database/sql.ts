@@ -49,11 +49,14 @@ export class Sql {
     return (await this.rows<T>(text, params, on))[0];
   }
 
-  /** Run `work` in one transaction on one connection; rolls back on any error. */
-  async transaction<T>(work: (tx: PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Run `work` in one transaction on one connection; rolls back on any error. `lock` is
+   * taken with the BEGIN, in the same round trip (e.g. `bookings IN ROW EXCLUSIVE MODE`).
+   */
+  async transaction<T>(work: (tx: PoolClient) => Promise<T>, lock?: string): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
+      await client.query(lock ? `BEGIN; LOCK TABLE ${lock}` : 'BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;

@@ -55,6 +55,77 @@ describe('migrations and constraints', () => {
     );
     await assert.rejects(db.query(`DELETE FROM users WHERE id = $1`, [hostId]), { code: '23503' });
   });
+
+  it("keeps bookings' goods and users: deleting either while a booking refers to it fails as a foreign key would", async () => {
+    const one = async (sql: string, params: unknown[] = []) =>
+      (await db.query(sql, params)).rows[0];
+    const user = async (name: string) =>
+      (
+        await one(
+          `INSERT INTO users (email, nickname, password_hash) VALUES ($1, $1, 'x') RETURNING id`,
+          [`${name}@refs.io`],
+        )
+      ).id as number;
+    const hostId = await user('refs-host');
+    const goodsId = (
+      await one(
+        `INSERT INTO goods (title, content, price, img_url, show_date, booking_limit, host_id)
+         VALUES ('t', 'c', 0, 'https://x.io', now(), 10, $1) RETURNING id`,
+        [hostId],
+      )
+    ).id as number;
+    const booker = await user('refs-booker');
+    const bystander = await user('refs-bystander');
+    await db.query(
+      `INSERT INTO bookings (id, goods_id, user_id, quantity, status, reason, requested_at)
+       VALUES (gen_random_uuid(), $1, $2, 1, 'REJECTED', 'SOLD_OUT', now())`,
+      [goodsId, booker],
+    );
+    await assert.rejects(db.query(`DELETE FROM users WHERE id = $1`, [booker]), {
+      code: '23503',
+      constraint: 'bookings_user_id_fkey',
+    });
+    await assert.rejects(db.query(`DELETE FROM goods WHERE id = $1`, [goodsId]), {
+      code: '23503',
+      constraint: 'bookings_goods_id_fkey',
+    });
+    await assert.rejects(db.query(`UPDATE users SET id = -id WHERE id = $1`, [booker]), {
+      code: '23503',
+    });
+    // Rows nothing refers to go, and other updates pass.
+    await db.query(`UPDATE users SET nickname = 'renamed' WHERE id = $1`, [booker]);
+    assert.equal((await db.query(`DELETE FROM users WHERE id = $1`, [bystander])).rowCount, 1);
+
+    // A writer that has read its users and not yet committed its bookings (it holds ROW
+    // EXCLUSIVE on bookings, as the booking writers do): the user's delete waits for it, then
+    // sees the booking and fails. Without the lock it would delete and leave the booking orphaned.
+    const late = await user('refs-late');
+    const writer = await db.connect();
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      await writer.query('BEGIN; LOCK TABLE bookings IN ROW EXCLUSIVE MODE');
+      assert.equal((await writer.query('SELECT 1 FROM users WHERE id = $1', [late])).rowCount, 1);
+      let settled = false;
+      const deletion = other.query(`DELETE FROM users WHERE id = $1`, [late]).finally(() => {
+        settled = true;
+      });
+      deletion.catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(settled, false, 'the delete waits for the writer');
+      await writer.query(
+        `INSERT INTO bookings (id, goods_id, user_id, quantity, status, requested_at)
+         VALUES (gen_random_uuid(), $1, $2, 1, 'CONFIRMED', now())`,
+        [goodsId, late],
+      );
+      await writer.query('COMMIT');
+      await assert.rejects(deletion, { code: '23503', constraint: 'bookings_user_id_fkey' });
+    } finally {
+      writer.release();
+      await other.end();
+    }
+    assert.equal((await one(`SELECT count(*)::int AS n FROM users WHERE id = $1`, [late])).n, 1);
+  });
 });
 
 describe('demo seed', () => {
