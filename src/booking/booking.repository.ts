@@ -27,10 +27,16 @@ const BOOKING_COLUMNS = `b.id, b.goods_id AS "goodsId", b.user_id AS "userId", b
   to_char(b.requested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "requestedAt"`;
 
 /**
- * Taken first by every transaction that inserts bookings for users it has only read: a user's
- * delete trigger takes SHARE (migration 1764200000000), so it waits for these and they for it.
+ * What a batch transaction does with its BEGIN, in the same round trip:
+ * - plans made for each batch's own arrays, never a generic plan. A generic plan is cached after
+ *   five executions and kept until the table is next analysed; made while `bookings` was nearly
+ *   empty (a first sale), it was a sequential scan for `id = ANY(..)`, and as the table grew
+ *   PostgreSQL went to 75 % CPU and the commit lag to 10-15 s (seen in one bench run in four).
+ * - ROW EXCLUSIVE on bookings first, since the batch inserts bookings for users it has only
+ *   read: a user's delete trigger takes SHARE (migration 1764200000000), so it waits for these
+ *   and they for it.
  */
-const BOOKINGS_WRITE_LOCK = 'bookings IN ROW EXCLUSIVE MODE';
+const BATCH_BEGIN = `SET LOCAL plan_cache_mode = force_custom_plan; LOCK TABLE bookings IN ROW EXCLUSIVE MODE`;
 
 type Decision = BookingOutcome & { requestedAtMs: number; idempotencyKey: string | null };
 
@@ -64,17 +70,24 @@ export class BookingRepository {
    * The goods row locks serialise this with cancellations and the pg-lock strategy, so the
    * per-user and stock checks here are a guarded write; the CHECK constraint is the last guard.
    */
-  async persistBatch(entries: LoggedBooking[]): Promise<BookingOutcome[]> {
+  async persistBatch(
+    entries: LoggedBooking[],
+    { redelivered }: { redelivered: boolean },
+  ): Promise<BookingOutcome[]> {
     return this.sql.transaction(async (tx) => {
       const ids = entries.map((e) => e.id);
       const goodsIds = [...new Set(entries.map((e) => e.goodsId))].sort((a, b) => a - b);
-      const stored = await this.sql.prepared<BookingOutcome>(
-        'batch-stored',
-        `SELECT id, goods_id AS "goodsId", user_id AS "userId", quantity, status, reason
-         FROM bookings WHERE id = ANY($1::uuid[])`,
-        [ids],
-        tx,
-      );
+      // Entries read for the first time cannot be stored yet (a batch is stored and then
+      // acknowledged; what failed in between comes back claimed, as redelivered).
+      const stored = redelivered
+        ? await this.sql.prepared<BookingOutcome>(
+            'batch-stored',
+            `SELECT id, goods_id AS "goodsId", user_id AS "userId", quantity, status, reason
+             FROM bookings WHERE id = ANY($1::uuid[])`,
+            [ids],
+            tx,
+          )
+        : [];
       const goods = await this.sql.prepared<GoodsBookingState>(
         'batch-goods',
         `SELECT ${GOODS_STATE} FROM goods WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE`,
@@ -141,7 +154,7 @@ export class BookingRepository {
           ? { ...outcome, status: 'REJECTED', reason: 'DUPLICATE_REQUEST' }
           : outcome;
       });
-    }, BOOKINGS_WRITE_LOCK);
+    }, BATCH_BEGIN);
   }
 
   private async insert(tx: PoolClient, rows: Decision[]): Promise<Set<string>> {

@@ -109,7 +109,7 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
         const claimed = await this.claimStale(consumer);
         const entries = claimed.length > 0 ? claimed : await this.readNew(reader, consumer);
         if (entries.length > 0) {
-          await this.process(entries);
+          await this.process(entries, claimed.length > 0);
         }
         // A short batch means we are keeping up: let the next one gather. Each batch costs
         // about ten round trips and a commit whatever its size, so under a steady flow this
@@ -168,8 +168,8 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
     return live.map(parseEntry);
   }
 
-  private async process(entries: LoggedBooking[]): Promise<void> {
-    const outcomes = await this.repository.persistBatch(entries);
+  private async process(entries: LoggedBooking[], redelivered: boolean): Promise<void> {
+    const outcomes = await this.repository.persistBatch(entries, { redelivered });
     await this.state.settle(
       outcomes,
       entries.map((e) => e.streamId),

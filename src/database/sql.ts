@@ -28,8 +28,9 @@ export class Sql {
   }
 
   /**
-   * As `rows`, as a named prepared statement: parsed and planned once per connection, not
-   * per call. For hot statements whose text never changes (the batch writer's).
+   * As `rows`, as a named prepared statement: parsed once per connection, not per call (and
+   * planned once too, unless the transaction sets plan_cache_mode, as the batch writer's does).
+   * For hot statements whose text never changes (the batch writer's).
    */
   async prepared<T extends QueryResultRow>(
     name: string,
@@ -50,13 +51,14 @@ export class Sql {
   }
 
   /**
-   * Run `work` in one transaction on one connection; rolls back on any error. `lock` is
-   * taken with the BEGIN, in the same round trip (e.g. `bookings IN ROW EXCLUSIVE MODE`).
+   * Run `work` in one transaction on one connection; rolls back on any error. `first`
+   * (statements without parameters: SET LOCAL, LOCK TABLE) runs with the BEGIN, in the same
+   * round trip.
    */
-  async transaction<T>(work: (tx: PoolClient) => Promise<T>, lock?: string): Promise<T> {
+  async transaction<T>(work: (tx: PoolClient) => Promise<T>, first?: string): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query(lock ? `BEGIN; LOCK TABLE ${lock}` : 'BEGIN');
+      await client.query(first ? `BEGIN; ${first}` : 'BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;
