@@ -9,7 +9,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { runLoad } from './bench/load.mjs';
+import { LoadGenerator } from './bench/load.mjs';
 import { latencySummary, printRun, printSummary, summarize, writeHtml } from './bench/report.mjs';
 import { rushPlan } from './bench/scenarios.mjs';
 import {
@@ -418,9 +418,8 @@ function endProgress() {
 async function warmUp(url, scenario) {
   const requests = Math.min(P.warmup, P.requests);
   if (requests === 0) return [];
-  const result = await runLoad({
+  const result = await generator.run({
     url,
-    workers: P.workers,
     connections: P.concurrency,
     requests,
     scenario,
@@ -443,9 +442,8 @@ async function drive(url, scenario, pids) {
   const cpuBefore = cpuOf();
   const startedAt = Date.now();
   const total = P.requests;
-  const result = await runLoad({
+  const result = await generator.run({
     url,
-    workers: P.workers,
     connections: P.concurrency,
     requests: total,
     durationSeconds: P.durationSeconds,
@@ -649,6 +647,9 @@ const infra = P.url
   : await provisionServers({ dataDir: join(root, '.data', 'bench') });
 cleanUpOnSignals(cleanups);
 cleanups.unshift(infra.stop);
+// One set of generator threads for every load of this run: warm-ups compile their code.
+const generator = new LoadGenerator(P.workers);
+cleanups.unshift(() => generator.close());
 if (!P.url && !process.env.DATABASE_URL) await dropDatabases(infra.adminUrl, 'tn_bench_');
 if (!P.url && !process.env.REDIS_URL) {
   // Our own servers keep their data under .data/bench between runs. A run that was killed
@@ -685,6 +686,7 @@ try {
     }
   }
 } finally {
+  await generator.close();
   await infra.stop();
 }
 const report = summarize({

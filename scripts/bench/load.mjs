@@ -233,57 +233,79 @@ async function runWorker(data) {
 }
 
 if (!isMainThread && workerData?.kind === 'bench-load') {
-  await runWorker(workerData);
+  // One load after another, in the same thread: its code stays compiled between them.
+  parentPort.on('message', (task) => runWorker({ ...workerData, ...task }));
 }
 
 /**
- * Run a scenario's load against `url` from `workers` threads and merge what they saw.
- * `onProgress(answered)` is called a few times a second for the progress bar.
+ * Generator threads that live across loads, so the measured load runs on code the warm-up
+ * already compiled: a fresh thread starts interpreted, and at 10,000 requests/s its first
+ * second was slower than the service (a backlog the run then carried for seconds).
  */
-export async function runLoad({
-  url,
-  workers,
-  connections,
-  requests,
-  durationSeconds,
-  rate,
-  scenario,
-  onProgress,
-}) {
-  const threads = [];
-  const progress = new Array(workers).fill(0);
-  for (let index = 0; index < workers; index++) {
-    const share = (total) => Math.floor(total / workers) + (index < total % workers ? 1 : 0);
-    threads.push(
-      new Promise((resolve, reject) => {
-        const worker = new Worker(new URL(import.meta.url), {
-          workerData: {
-            kind: 'bench-load',
-            url,
-            index,
-            workers,
-            connections: share(connections),
-            requests: requests === Infinity ? Number.MAX_SAFE_INTEGER : share(requests),
-            durationSeconds,
-            rate: rate ? rate / workers : undefined,
-            scenario,
-          },
-        });
-        worker.on('message', (m) => {
+export class LoadGenerator {
+  constructor(workers) {
+    this.workers = workers;
+    this.current = undefined; // the run in progress: { onMessage, fail }
+    this.threads = Array.from({ length: workers }, (_, index) => {
+      const thread = new Worker(new URL(import.meta.url), {
+        workerData: { kind: 'bench-load', index, workers },
+      });
+      thread.on('message', (m) => this.current?.onMessage(index, m));
+      thread.once('error', (error) => this.current?.fail(error));
+      thread.once('exit', (code) => this.current?.fail(new Error(`load worker exited ${code}`)));
+      return thread;
+    });
+  }
+
+  /**
+   * Run a scenario's load against `url` from every thread and merge what they saw.
+   * `onProgress(answered)` is called a few times a second for the progress bar.
+   */
+  async run({ url, connections, requests, durationSeconds, rate, scenario, onProgress }) {
+    const workers = this.workers;
+    const progress = new Array(workers).fill(0);
+    const parts = new Array(workers);
+    let left = workers;
+    const finished = new Promise((resolve, reject) => {
+      this.current = {
+        fail: reject,
+        onMessage: (index, m) => {
           if (m.type === 'progress') {
             progress[index] = m.answered;
             onProgress?.(progress.reduce((a, b) => a + b, 0));
-          } else if (m.type === 'done') resolve(m);
-        });
-        worker.once('error', reject);
-        worker.once(
-          'exit',
-          (code) => code !== 0 && reject(new Error(`load worker exited ${code}`)),
-        );
-      }),
-    );
+          } else if (m.type === 'done') {
+            parts[index] = m;
+            if (--left === 0) resolve(parts);
+          }
+        },
+      };
+    });
+    this.threads.forEach((thread, index) => {
+      const share = (total) => Math.floor(total / workers) + (index < total % workers ? 1 : 0);
+      thread.postMessage({
+        url,
+        connections: share(connections),
+        requests: requests === Infinity ? Number.MAX_SAFE_INTEGER : share(requests),
+        durationSeconds,
+        rate: rate ? rate / workers : undefined,
+        scenario,
+      });
+    });
+    try {
+      return merge(await finished);
+    } finally {
+      this.current = undefined;
+    }
   }
-  const parts = await Promise.all(threads);
+
+  async close() {
+    this.current = undefined;
+    await Promise.all(this.threads.map((t) => t.terminate()));
+  }
+}
+
+/** What every thread of one load saw, as one record. */
+function merge(parts) {
   const start = Math.min(...parts.map((p) => p.startEpochMs));
   const codes = {};
   const perSecond = [];
