@@ -61,6 +61,17 @@ export class BookingRepository {
     return new Map(rows.map((r) => [r.userId, r.quantity]));
   }
 
+  /** The confirmed quantity of one goods each of `userIds` holds (absent: none). */
+  async heldBy(goodsId: number, userIds: number[], on?: PoolClient): Promise<Map<number, number>> {
+    const rows = await this.sql.rows<{ userId: number; quantity: number }>(
+      `SELECT user_id AS "userId", sum(quantity)::int AS quantity FROM bookings
+       WHERE goods_id = $1 AND user_id = ANY($2::int[]) AND status = 'CONFIRMED' GROUP BY user_id`,
+      [goodsId, userIds],
+      on,
+    );
+    return new Map(rows.map((r) => [r.userId, r.quantity]));
+  }
+
   /**
    * Persist one batch of admitted requests in one transaction, in a fixed number of
    * statements whatever the batch size: read what is already stored (redelivery), lock the
@@ -270,7 +281,9 @@ export class BookingRepository {
     newBookingId: () => string,
   ): Promise<{ userId: number; bookingId: string }[]> {
     const promoted: { userId: number; bookingId: string }[] = [];
-    const active = await this.activeByUser(goods.id, tx);
+    // What the users taken off the waitlist hold, read for them only (a goods' every holder
+    // was read per cancellation: a thousand rows for one seat).
+    const active = new Map<number, number>();
     while (promoted.length < seats) {
       const next = await this.sql.rows<{ userId: number }>(
         `DELETE FROM waitlist WHERE id IN (
@@ -281,6 +294,10 @@ export class BookingRepository {
       );
       if (next.length === 0) {
         break;
+      }
+      const unknown = next.map((n) => n.userId).filter((id) => !active.has(id));
+      for (const [userId, quantity] of await this.heldBy(goods.id, unknown, tx)) {
+        active.set(userId, quantity);
       }
       for (const { userId } of next.sort(
         (a, b) => Number((a as { id?: string }).id) - Number((b as { id?: string }).id),

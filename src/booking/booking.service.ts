@@ -308,7 +308,7 @@ export class BookingService {
     if (remaining > 0) {
       throw new AppError(ErrorCode.NotSoldOut);
     }
-    const held = (await this.repository.activeByUser(goodsId)).get(who.id) ?? 0;
+    const held = (await this.repository.heldBy(goodsId, [who.id])).get(who.id) ?? 0;
     if (held >= goods.maxPerUser) {
       throw new AppError(
         goods.maxPerUser === 1 ? ErrorCode.AlreadyBooked : ErrorCode.LimitExceeded,
