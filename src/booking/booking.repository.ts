@@ -88,8 +88,9 @@ export class BookingRepository {
     return this.sql.transaction(async (tx) => {
       const ids = entries.map((e) => e.id);
       const goodsIds = [...new Set(entries.map((e) => e.goodsId))].sort((a, b) => a - b);
-      // Entries read for the first time cannot be stored yet (a batch is stored and then
-      // acknowledged; what failed in between comes back claimed, as redelivered).
+      // Entries read for the first time are not stored yet (a batch is stored and then
+      // acknowledged; what failed in between comes back claimed, as redelivered), unless another
+      // writer claimed them from this one meanwhile: the insert finds those (below).
       const stored = redelivered
         ? await this.sql.prepared<BookingOutcome>(
             'batch-stored',
@@ -157,13 +158,34 @@ export class BookingRepository {
           tx,
         );
       }
-      // A row refused by the idempotency index duplicates an earlier request (Redis lost the key).
+      // A row not inserted is already there under its id (another writer stored the same entry:
+      // it claimed them from this one, thinking it dead), or was refused by the idempotency index
+      // (it duplicates an earlier request: Redis lost the key). Rare: looked up only then.
+      const notInserted = [...freshIds].filter((id) => !inserted.has(id));
+      const storedMeanwhile = new Map(
+        notInserted.length === 0
+          ? []
+          : (
+              await this.sql.rows<BookingOutcome>(
+                `SELECT id, goods_id AS "goodsId", user_id AS "userId", quantity, status, reason
+                 FROM bookings WHERE id = ANY($1::uuid[])`,
+                [notInserted],
+                tx,
+              )
+            ).map((row) => [row.id, row]),
+      );
       return decisions.map((d): BookingOutcome => {
-        const duplicate = freshIds.has(d.id) && !inserted.has(d.id);
         const { requestedAtMs: _t, idempotencyKey: _k, ...outcome } = d;
-        return duplicate
-          ? { ...outcome, status: 'REJECTED', reason: 'DUPLICATE_REQUEST' }
-          : outcome;
+        if (!freshIds.has(d.id) || inserted.has(d.id)) {
+          return outcome;
+        }
+        return (
+          storedMeanwhile.get(d.id) ?? {
+            ...outcome,
+            status: 'REJECTED',
+            reason: 'DUPLICATE_REQUEST',
+          }
+        );
       });
     }, BATCH_BEGIN);
   }

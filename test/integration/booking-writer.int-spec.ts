@@ -98,4 +98,23 @@ describe('the booking writer batch', () => {
     );
     assert.deepEqual(after.rows[0], { count: before, rows: 10 });
   });
+
+  it('a batch another writer stored meanwhile (it claimed them, thinking this one dead) gets the stored outcomes, not DUPLICATE_REQUEST', async () => {
+    const entries = batch(5);
+    const claimer = await repository.persistBatch(entries, { redelivered: true });
+    // The slow writer read them first, as new: it does not look them up before inserting.
+    const slow = await repository.persistBatch(entries, { redelivered: false });
+    assert.deepEqual(
+      slow.map((o) => [o.id, o.status, o.reason]),
+      claimer.map((o) => [o.id, 'CONFIRMED', null]),
+    );
+    // A different request under a used idempotency key still is a duplicate.
+    const [first] = batch(1).map((e) => ({ ...e, idempotencyKey: 'k-1' }));
+    await repository.persistBatch([first], { redelivered: false });
+    const [again] = await repository.persistBatch(
+      batch(1).map((e) => ({ ...e, userId: first.userId, idempotencyKey: 'k-1' })),
+      { redelivered: false },
+    );
+    assert.deepEqual([again.status, again.reason], ['REJECTED', 'DUPLICATE_REQUEST']);
+  });
 });
