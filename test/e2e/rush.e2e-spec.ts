@@ -235,6 +235,13 @@ describe('on-sale rush across processes: 2 API + 2 workers, one worker SIGKILLed
         .filter((a) => a.status === 201 || a.status === 202)
         .map((a) => a.id!);
       await waitForWritten(db, accepted, 60_000);
+      // Written is not settled: when the victim died between its commit and its acknowledgement,
+      // its entries wait WORKER_CLAIM_IDLE (1 s) and a claim pass (every second) before another
+      // worker settles them. Wait for the log to drain, as the bench does, then audit.
+      const drainBy = Date.now() + 15_000;
+      while ((await redis.xlen(bookingKeys.log)) > 0 && Date.now() < drainBy) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
       await new Promise((r) => setTimeout(r, 300)); // last outcomes reach Redis
       const report = await auditGoods(db, redis, goodsId, accepted);
       assert.deepEqual(report.problems, [], JSON.stringify({ summary, killedWithPending }));
