@@ -22,7 +22,7 @@
   Records are strings 'status|goodsId|userId|quantity|reason' (settle-bookings-3.lua).
   Stock is written once, at the end. Redis refuses a script for lack of memory only before its
   first write, so the one way to stop half-way is a command error (a key of the wrong type:
-  corrupted data); the requests admitted before it would then keep their stock in Redis, and
+  corrupted data); the requests admitted before it would then not have taken their stock in Redis, and
   PostgreSQL's guarded write still refuses an oversell (npm run reconcile repairs the count). ]]
 local rcall = redis.call
 local now = tonumber(ARGV[1])
