@@ -50,26 +50,27 @@ export class BookingRepository {
     ]);
   }
 
-  /** Each user's confirmed quantity of one goods. */
-  async activeByUser(goodsId: number, on?: PoolClient): Promise<Map<number, number>> {
+  /** Each user's confirmed quantity of one goods: every holder's, or only `userIds`'. */
+  async heldBy(goodsId: number, userIds?: number[], on?: PoolClient): Promise<Map<number, number>> {
     const rows = await this.sql.rows<{ userId: number; quantity: number }>(
       `SELECT user_id AS "userId", sum(quantity)::int AS quantity FROM bookings
-       WHERE goods_id = $1 AND status = 'CONFIRMED' GROUP BY user_id`,
-      [goodsId],
+       WHERE goods_id = $1 AND status = 'CONFIRMED'${userIds ? ' AND user_id = ANY($2::int[])' : ''}
+       GROUP BY user_id`,
+      userIds ? [goodsId, userIds] : [goodsId],
       on,
     );
     return new Map(rows.map((r) => [r.userId, r.quantity]));
   }
 
-  /** The confirmed quantity of one goods each of `userIds` holds (absent: none). */
-  async heldBy(goodsId: number, userIds: number[], on?: PoolClient): Promise<Map<number, number>> {
-    const rows = await this.sql.rows<{ userId: number; quantity: number }>(
-      `SELECT user_id AS "userId", sum(quantity)::int AS quantity FROM bookings
-       WHERE goods_id = $1 AND user_id = ANY($2::int[]) AND status = 'CONFIRMED' GROUP BY user_id`,
-      [goodsId, userIds],
-      on,
+  /** The stored outcome of each of `ids` that is in the table. */
+  private storedOutcomes(ids: string[], tx: PoolClient): Promise<BookingOutcome[]> {
+    return this.sql.prepared<BookingOutcome>(
+      'batch-stored',
+      `SELECT id, goods_id AS "goodsId", user_id AS "userId", quantity, status, reason
+       FROM bookings WHERE id = ANY($1::uuid[])`,
+      [ids],
+      tx,
     );
-    return new Map(rows.map((r) => [r.userId, r.quantity]));
   }
 
   /**
@@ -91,15 +92,7 @@ export class BookingRepository {
       // Entries read for the first time are not stored yet (a batch is stored and then
       // acknowledged; what failed in between comes back claimed, as redelivered), unless another
       // writer claimed them from this one meanwhile: the insert finds those (below).
-      const stored = redelivered
-        ? await this.sql.prepared<BookingOutcome>(
-            'batch-stored',
-            `SELECT id, goods_id AS "goodsId", user_id AS "userId", quantity, status, reason
-             FROM bookings WHERE id = ANY($1::uuid[])`,
-            [ids],
-            tx,
-          )
-        : [];
+      const stored = redelivered ? await this.storedOutcomes(ids, tx) : [];
       const goods = await this.sql.prepared<GoodsBookingState>(
         'batch-goods',
         `SELECT ${GOODS_STATE} FROM goods WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE`,
@@ -165,14 +158,7 @@ export class BookingRepository {
       const storedMeanwhile = new Map(
         notInserted.length === 0
           ? []
-          : (
-              await this.sql.rows<BookingOutcome>(
-                `SELECT id, goods_id AS "goodsId", user_id AS "userId", quantity, status, reason
-                 FROM bookings WHERE id = ANY($1::uuid[])`,
-                [notInserted],
-                tx,
-              )
-            ).map((row) => [row.id, row]),
+          : (await this.storedOutcomes(notInserted, tx)).map((row) => [row.id, row]),
       );
       return decisions.map((d): BookingOutcome => {
         const { requestedAtMs: _t, idempotencyKey: _k, ...outcome } = d;

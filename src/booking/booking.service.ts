@@ -150,7 +150,7 @@ export class BookingService {
     if (!goods) {
       throw new AppError(ErrorCode.NotFound, 'No such goods.');
     }
-    const active = await this.repository.activeByUser(goodsId);
+    const active = await this.repository.heldBy(goodsId);
     await redisOr503(() => this.state.load(goods, active));
   }
 

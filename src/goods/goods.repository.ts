@@ -112,7 +112,8 @@ export class GoodsRepository {
         [id],
       );
     } catch (error) {
-      // bookings_goods_id_fkey (ON DELETE RESTRICT): rows remain, whatever their status.
+      // bookings_goods_id_fkey, raised by the goods delete trigger (migration 1764200000000):
+      // bookings refer to it, whatever their status.
       if (pgError(error).code === PG_FOREIGN_KEY_VIOLATION) {
         return 'history';
       }
