@@ -14,6 +14,22 @@ export interface AuditReport {
 }
 
 /**
+ * Wait until the booking log is empty: every admitted request written and settled (a batch a
+ * dead writer held is claimed after WORKER_CLAIM_IDLE). Resolves with the time it was seen
+ * empty, or throws after `timeoutMs`.
+ */
+export async function waitForLogDrained(redis: ScriptedRedis, timeoutMs = 30_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await redis.xlen(bookingKeys.log)) > 0) {
+    if (Date.now() > deadline) {
+      throw new Error(`the booking log did not drain in ${timeoutMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return Date.now();
+}
+
+/**
  * Wait until every accepted booking id has left PENDING (is written to PostgreSQL).
  * Resolves with the time the last one was seen written, or throws after `timeoutMs`.
  */

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import Redis from 'ioredis';
 import pg from 'pg';
 
-import { auditGoods, waitForWritten } from '../../src/booking/audit';
+import { auditGoods, waitForLogDrained, waitForWritten } from '../../src/booking/audit';
 import { WRITERS_GROUP, bookingKeys } from '../../src/booking/booking.keys';
 import { createRedis } from '../../src/redis/redis.module';
 import { Role } from '../../src/users/user.entity';
@@ -238,11 +238,8 @@ describe('on-sale rush across processes: 2 API + 2 workers, one worker SIGKILLed
       // Written is not settled: when the victim died between its commit and its acknowledgement,
       // its entries wait WORKER_CLAIM_IDLE (1 s) and a claim pass (every second) before another
       // worker settles them. Wait for the log to drain, as the bench does, then audit.
-      const drainBy = Date.now() + 15_000;
-      while ((await redis.xlen(bookingKeys.log)) > 0 && Date.now() < drainBy) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      await new Promise((r) => setTimeout(r, 300)); // last outcomes reach Redis
+      // Drained means settled too: outcomes and the entries' removal are one script.
+      await waitForLogDrained(redis, 15_000);
       const report = await auditGoods(db, redis, goodsId, accepted);
       assert.deepEqual(report.problems, [], JSON.stringify({ summary, killedWithPending }));
       assert.equal(report.confirmedQuantity, SEATS, JSON.stringify({ summary, report }));
