@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
+import { clearInterval, setInterval } from 'node:timers';
 import { parseArgs } from 'node:util';
 
 import { LoadGenerator } from './bench/load.mjs';
@@ -138,7 +139,7 @@ const { default: pg } = await import('pg');
 const jwt = load('jsonwebtoken');
 const { createRedis } = load(join(root, 'dist', 'redis', 'redis.module.js'));
 const { runMigrations } = load(join(root, 'dist', 'database', 'data-source.js'));
-const { auditRun } = load(join(root, 'dist', 'booking', 'audit.js'));
+const { auditRun, waitForLogDrained } = load(join(root, 'dist', 'booking', 'audit.js'));
 const { bookingKeys } = load(join(root, 'dist', 'booking', 'booking.keys.js'));
 
 const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
@@ -206,14 +207,26 @@ async function startProcess(script, env, ready, nodeArgs = []) {
   };
 }
 
-/** CPU seconds (user + system) a process has used, from /proc (Linux; 1/100 s ticks). */
-function cpuSeconds(pid) {
+/**
+ * A process's parent and CPU seconds from /proc (Linux; 1/100 s ticks): its own (user +
+ * system) and what its exited children left it (cutime + cstime); undefined when gone.
+ */
+function procStat(pid) {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return {
+      ppid: Number(f[1]),
+      self: (Number(f[11]) + Number(f[12])) / 100,
+      reaped: (Number(f[13]) + Number(f[14])) / 100,
+    };
   } catch {
-    return Number.NaN;
+    return undefined;
   }
+}
+
+/** CPU seconds (user + system) a process has used. */
+function cpuSeconds(pid) {
+  return procStat(pid)?.self ?? Number.NaN;
 }
 
 /**
@@ -222,26 +235,19 @@ function cpuSeconds(pid) {
  */
 function treeCpuSeconds(rootPid) {
   const children = new Map();
-  const own = new Map();
+  const stats = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const f = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
-      const pid = Number(entry);
-      const ppid = Number(f[1]);
-      own.set(pid, {
-        self: (Number(f[11]) + Number(f[12])) / 100,
-        reaped: (Number(f[13]) + Number(f[14])) / 100,
-      });
-      children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-    } catch {
-      // gone between readdir and read
-    }
+    const stat = procStat(entry);
+    if (!stat) continue; // gone between readdir and read
+    const pid = Number(entry);
+    stats.set(pid, stat);
+    children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), pid]);
   }
-  if (!own.has(rootPid)) return Number.NaN;
+  if (!stats.has(rootPid)) return Number.NaN;
   let total = 0;
   const walk = (pid) => {
-    const t = own.get(pid);
+    const t = stats.get(pid);
     total += t.self + t.reaped;
     for (const child of children.get(pid) ?? []) walk(child);
   };
@@ -378,13 +384,7 @@ async function commitLag(db, goodsIds) {
 
 /** The time the booking log was last seen empty: every accepted request written. */
 async function waitForLog(redis, strategy) {
-  if (strategy !== 'redis') return Date.now();
-  const deadline = Date.now() + 120_000;
-  while ((await redis.xlen(bookingKeys.log)) > 0) {
-    if (Date.now() > deadline) throw new Error('the booking log did not drain in 120 s');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return Date.now();
+  return strategy === 'redis' ? waitForLogDrained(redis, 120_000) : Date.now();
 }
 
 let progressShown = false;
@@ -430,7 +430,24 @@ async function warmUp(url, scenario) {
 }
 
 /** Drive the load and turn what the generator saw into a run record. */
-async function drive(url, scenario, pids) {
+/**
+ * The seconds of the run (from `startedAt`) in which Redis was rewriting its AOF, polled
+ * every 250 ms: a rewrite forks a child that takes a core, and shows in the slowest answers.
+ */
+function watchAofRewrites(redis, startedAt) {
+  const seconds = new Set();
+  const timer = setInterval(async () => {
+    const info = await redis.info('persistence').catch(() => '');
+    if (/aof_rewrite_in_progress:1/.test(info))
+      seconds.add(Math.floor((Date.now() - startedAt) / 1000));
+  }, 250);
+  return () => {
+    clearInterval(timer);
+    return [...seconds].sort((a, b) => a - b);
+  };
+}
+
+async function drive(url, scenario, pids, redis) {
   const cpuOf = () => (pids.length > 0 ? pids.reduce((t, pid) => t + cpuSeconds(pid), 0) : NaN);
   const serverPids = infra.pids ?? {}; // servers this run started (none with --url)
   const serversCpu = () => ({
@@ -441,6 +458,7 @@ async function drive(url, scenario, pids) {
   const serversBefore = serversCpu();
   const cpuBefore = cpuOf();
   const startedAt = Date.now();
+  const aofRewrites = redis ? watchAofRewrites(redis, startedAt) : () => null;
   const total = P.requests;
   const result = await generator.run({
     url,
@@ -452,6 +470,7 @@ async function drive(url, scenario, pids) {
     onProgress: (answered) => progress(answered, total, startedAt),
   });
   endProgress();
+  const aofRewriteSeconds = aofRewrites();
   const seconds = result.elapsedMs / 1000;
   const cpu = cpuOf() - cpuBefore;
   const serversAfter = serversCpu();
@@ -473,6 +492,7 @@ async function drive(url, scenario, pids) {
       redisCpuPercent: percentOf('redis'),
       postgresCpuPercent: percentOf('postgres'),
       machineCpuPercent: percentOf('machine'),
+      aofRewriteSeconds,
       throughput: result.perSecond.map((b, second) => ({ second, ...b })),
     },
   };
@@ -560,7 +580,7 @@ async function scenarioRun(strategy, round, infra) {
     const warmIds = await warmUp(service.url, { ...spec, goodsIds: warmGoods });
     accepted = accepted.concat(warmIds);
     await waitForLog(redis, strategy);
-    const { result, run } = await drive(service.url, spec, service.pids);
+    const { result, run } = await drive(service.url, spec, service.pids, redis);
     const lastAnswer = result.startEpochMs + result.elapsedMs;
     const lastWrite = await waitForLog(redis, strategy);
     const ids = result.collected.flatMap((c) => c.ids ?? []);

@@ -65,6 +65,8 @@ export function printRun(r) {
     lines.push(
       `  CPU (100 % = one core): machine ${r.machineCpuPercent} %, redis ${r.redisCpuPercent ?? '–'} %, postgres ${r.postgresCpuPercent ?? '–'} %`,
     );
+  if (r.aofRewriteSeconds?.length > 0)
+    lines.push(`  Redis rewrote its AOF in second(s) ${r.aofRewriteSeconds.join(', ')} of the run`);
   if (r.confirmed !== undefined)
     lines.push(
       `  ${fmt(r.confirmed)} confirmed, ${fmt(r.durableConfirmationsPerSecond)} durable/s, last write +${r.lastWriteAfterLastAnswerMs} ms, ` +

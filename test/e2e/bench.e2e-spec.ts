@@ -22,6 +22,9 @@ interface Run {
   latencyMs: { p50: number; p99: number };
   requestsPerSecond: number;
   throughput: { second: number; ok: number; maxMs: number }[];
+  machineCpuPercent: number | null;
+  redisCpuPercent: number | null;
+  aofRewriteSeconds: number[] | null;
 }
 interface Report {
   scenario: string;
@@ -112,6 +115,9 @@ describe('npm run bench (small real runs)', () => {
     assert.ok(run.throughput.length >= 2);
     assert.ok(run.throughput.every((s) => s.maxMs >= 0));
     assert.ok(Math.max(...run.throughput.map((s) => s.maxMs)) > 0);
+    assert.ok(run.machineCpuPercent! > 0);
+    assert.equal(run.redisCpuPercent, null); // the suite's servers, not the bench's own
+    assert.ok(Array.isArray(run.aofRewriteSeconds));
   });
 
   it('read and mixed: answers by kind, audited', async () => {
