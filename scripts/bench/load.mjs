@@ -250,9 +250,13 @@ export class LoadGenerator {
       const thread = new Worker(new URL(import.meta.url), {
         workerData: { kind: 'bench-load', index, workers },
       });
+      const fail = (error) => {
+        this.broken ??= error; // a later run fails at once instead of waiting for a dead thread
+        this.current?.fail(error);
+      };
       thread.on('message', (m) => this.current?.onMessage(index, m));
-      thread.once('error', (error) => this.current?.fail(error));
-      thread.once('exit', (code) => this.current?.fail(new Error(`load worker exited ${code}`)));
+      thread.once('error', fail);
+      thread.once('exit', (code) => fail(new Error(`load worker exited ${code}`)));
       return thread;
     });
   }
@@ -262,6 +266,7 @@ export class LoadGenerator {
    * `onProgress(answered)` is called a few times a second for the progress bar.
    */
   async run({ url, connections, requests, durationSeconds, rate, scenario, onProgress }) {
+    if (this.broken) throw this.broken;
     const workers = this.workers;
     const progress = new Array(workers).fill(0);
     const parts = new Array(workers);
@@ -300,6 +305,7 @@ export class LoadGenerator {
 
   async close() {
     this.current = undefined;
+    this.broken = new Error('the load generator is closed');
     await Promise.all(this.threads.map((t) => t.terminate()));
   }
 }
