@@ -19,7 +19,7 @@ export enum Admission {
   QuantityAboveMax = -8,
 }
 
-/** A booking as Redis records it from admission until an hour after it is settled. */
+/** A booking as Redis records it from admission until it is settled (then PostgreSQL has it). */
 export interface LiveBooking {
   status: string;
   g: string;
@@ -48,7 +48,6 @@ interface QueuedAdmission {
   reject: (error: unknown) => void;
 }
 
-const SETTLED_TTL_SECONDS = 3600;
 const PENDING_TTL_SECONDS = 86_400;
 /** A second's rate-limit hash outlives its second by one more. */
 const RATE_WINDOW_TTL_MS = 2000;
@@ -179,27 +178,21 @@ export class BookingState {
   }
 
   /**
-   * Record committed outcomes (rejected bookings give their stock back, once) and take their
-   * entries off the booking log: acknowledged for `group` and deleted, in the same script.
+   * Settle committed outcomes: rejected bookings give their stock back (once), the PENDING
+   * records go (PostgreSQL answers for settled bookings), and their entries leave the booking
+   * log, acknowledged for `group` and deleted, in the same script. Keeping settled records
+   * would hold every booking of the last hours in Redis's memory, and in each AOF rewrite.
    */
   async settle(outcomes: BookingOutcome[], logEntryIds: string[], group: string): Promise<void> {
     if (outcomes.length === 0 && logEntryIds.length === 0) {
       return;
     }
     outcomes.forEach((o) => o.status === 'REJECTED' && this.changedStock(o.goodsId));
-    const args = outcomes.flatMap((o) => [
-      o.id,
-      o.goodsId,
-      o.userId,
-      o.quantity,
-      o.status,
-      o.reason ?? '',
-    ]);
+    const args = outcomes.flatMap((o) => [o.id, o.goodsId, o.userId, o.quantity, o.status]);
     await this.redis.settleBookings(
       bookingKeys.recordPrefix,
       bookingKeys.goodsPrefix,
       bookingKeys.log,
-      SETTLED_TTL_SECONDS,
       group,
       logEntryIds.length,
       ...logEntryIds,
@@ -231,7 +224,7 @@ export class BookingState {
     );
   }
 
-  /** A booking's live record (none when settled over an hour ago, or never admitted here). */
+  /** A booking's live record: PENDING, or none (settled, or never admitted here). */
   async getBooking(bookingId: string): Promise<LiveBooking | undefined> {
     const record = await this.redis.get(bookingKeys.record(bookingId));
     if (record === null) {

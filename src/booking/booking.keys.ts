@@ -9,7 +9,7 @@ export const bookingKeys = {
   goods: (goodsId: number | string) => `bk:g:${goodsId}`,
   goodsUsers: (goodsId: number | string) => `bk:g:${goodsId}:u`,
   goodsPrefix: 'bk:g:',
-  /** A booking's live record, 'status|goodsId|userId|quantity|reason' (lua/admit-bookings-5.lua). */
+  /** A PENDING booking's record, 'PENDING|goodsId|userId|quantity|' (lua/admit-bookings-5.lua), gone once settled. */
   record: (bookingId: string) => `bk:r:${bookingId}`,
   recordPrefix: 'bk:r:',
   idempotencySuffix: (userId: number, key: string) =>

@@ -158,13 +158,21 @@ export class BookingService {
     if (waitMs <= 0) {
       return answerFor(pending);
     }
+    // Settled before the wait began? Its record has gone from Redis by then, and the commit
+    // happened before that, so PostgreSQL has the outcome (unless it was one not stored:
+    // GOODS_REMOVED, USER_REMOVED; that wait ends PENDING and the booking reads 404).
     const outcome = await this.events.waitFor(pending.id, waitMs, async () => {
-      const current = await this.state.getBooking(pending.id);
-      return current && current.status !== 'PENDING'
+      const live = await this.state.getBooking(pending.id);
+      if (live?.status === 'PENDING') {
+        return undefined;
+      }
+      const row = live ? undefined : await this.repository.getById(pending.id);
+      const settled = live ?? row;
+      return settled && settled.status !== 'PENDING'
         ? {
             ...pending,
-            status: current.status as BookingOutcome['status'],
-            reason: current.reason || null,
+            status: settled.status as BookingOutcome['status'],
+            reason: settled.reason || null,
             userId: 0,
           }
         : undefined;

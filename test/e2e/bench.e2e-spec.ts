@@ -180,7 +180,7 @@ describe('npm run bench (small real runs)', () => {
       assert.ok(run.idempotentReplays! > 0);
       assert.deepEqual((await counts()).rows, before);
       const left = [
-        ...(await t.redis.keys(`${t.redisPrefix}bk:r:*`)), // booking records
+        ...(await t.redis.keys(`${t.redisPrefix}bk:r:*`)), // booking records (gone when settled)
         ...(await t.redis.keys(`${t.redisPrefix}bk:idem:*`)), // idempotency keys
       ];
       assert.deepEqual(left, []);

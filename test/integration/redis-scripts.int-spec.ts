@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
+import { Admission, BookingState } from '../../src/booking/booking-state';
+import { WRITERS_GROUP, bookingKeys } from '../../src/booking/booking.keys';
+import type { BookingOutcome } from '../../src/booking/booking.types';
 import { AppConfig } from '../../src/config/app-config';
 import { GoodsCache } from '../../src/goods/goods.cache';
 import { RedisThrottlerStorage } from '../../src/rate-limit/redis-throttler.storage';
@@ -103,6 +107,73 @@ describe('Redis scripts on a real Redis', () => {
       assert.deepEqual(await cache.read('d:404', () => Promise.resolve({ found: true })), {
         found: true,
       });
+    });
+  });
+
+  describe('admit-bookings and settle-bookings', () => {
+    const config = { idempotencyTtlSeconds: 60, bookingRateLimitPerSecond: 10 } as AppConfig;
+
+    it('settling drops the PENDING records, gives a rejection its stock back once, and empties the log', async () => {
+      const state = new BookingState(redis, config);
+      const goods = {
+        id: 41,
+        bookingLimit: 3,
+        bookingCount: 0,
+        maxPerUser: 2,
+        saleStartsAt: null,
+        saleEndsAt: null,
+      };
+      assert.equal(await state.load(goods, new Map()), true);
+      await redis.ensureGroup(bookingKeys.log, WRITERS_GROUP);
+      const admitted = await Promise.all(
+        [7, 8].map((userId) =>
+          state.admit({ goodsId: 41, userId, quantity: 1, bookingId: randomUUID() }),
+        ),
+      );
+      assert.deepEqual(
+        admitted.map((a) => a.code),
+        [Admission.Admitted, Admission.Admitted],
+      );
+      const [confirmed, rejected] = admitted.map((a) => a.bookingId);
+      assert.equal((await state.getBooking(confirmed))?.status, 'PENDING');
+      const reply = (await redis.xreadgroup(
+        'GROUP',
+        WRITERS_GROUP,
+        'test',
+        'COUNT',
+        10,
+        'STREAMS',
+        bookingKeys.log,
+        '>',
+      )) as [string, [string, string[]][]][];
+      const entryIds = reply[0][1].map(([id]) => id);
+      assert.equal(entryIds.length, 2);
+      const outcomes: BookingOutcome[] = [
+        { id: confirmed, goodsId: 41, userId: 7, quantity: 1, status: 'CONFIRMED', reason: null },
+        {
+          id: rejected,
+          goodsId: 41,
+          userId: 8,
+          quantity: 1,
+          status: 'REJECTED',
+          reason: 'SOLD_OUT',
+        },
+      ];
+      const left = async () => Number(await redis.hget(bookingKeys.goods(41), 'left'));
+      assert.equal(await left(), 1);
+
+      await state.settle(outcomes, entryIds, WRITERS_GROUP);
+      assert.equal(await state.getBooking(confirmed), undefined);
+      assert.equal(await state.getBooking(rejected), undefined);
+      assert.equal(await left(), 2, "the rejected booking's seat is back");
+      assert.deepEqual(await redis.hgetall(bookingKeys.goodsUsers(41)), { '7': '1' });
+      assert.equal(await redis.xlen(bookingKeys.log), 0);
+
+      // A redelivered outcome (another writer settling the same entries) changes nothing.
+      await state.settle(outcomes, entryIds, WRITERS_GROUP);
+      assert.equal(await left(), 2);
+      assert.deepEqual(await redis.hgetall(bookingKeys.goodsUsers(41)), { '7': '1' });
+      assert.equal(await redis.exists(bookingKeys.record(confirmed)), 0);
     });
   });
 });
