@@ -162,19 +162,12 @@ export class BookingService {
     // happened before that, so PostgreSQL has the outcome (unless it was one not stored:
     // GOODS_REMOVED, USER_REMOVED; that wait ends PENDING and the booking reads 404).
     const outcome = await this.events.waitFor(pending.id, waitMs, async () => {
-      const live = await this.state.getBooking(pending.id);
-      if (live?.status === 'PENDING') {
+      if ((await this.state.getBooking(pending.id))?.status === 'PENDING') {
         return undefined;
       }
-      const row = live ? undefined : await this.repository.getById(pending.id);
-      const settled = live ?? row;
-      return settled && settled.status !== 'PENDING'
-        ? {
-            ...pending,
-            status: settled.status as BookingOutcome['status'],
-            reason: settled.reason || null,
-            userId: 0,
-          }
+      const row = await this.repository.getById(pending.id);
+      return row && row.status !== 'PENDING'
+        ? { ...pending, status: row.status, reason: row.reason, userId: 0 }
         : undefined;
     });
     if (!outcome) {
