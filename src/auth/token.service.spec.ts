@@ -22,6 +22,12 @@ const tokens = new TokenService(config);
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const now = () => Math.floor(Date.now() / 1000);
+/** An HS256 token over any claims, signed by hand (jsonwebtoken refuses to sign odd ones). */
+const signed = (claims: object, header: unknown = { alg: 'HS256', typ: 'JWT' }) => {
+  const h = Buffer.from(JSON.stringify(header)).toString('base64url');
+  const body = b64(claims);
+  return `${h}.${body}.${createHmac('sha256', secret).update(`${h}.${body}`).digest('base64url')}`;
+};
 
 describe('TokenService', () => {
   it('round-trips a user and sets exp from JWT_EXPIRES_IN', () => {
@@ -97,12 +103,80 @@ describe('TokenService', () => {
     assert.equal(tokens.verify(`${h}.${body}.${sig}`), undefined);
   });
 
+  it('agrees with jsonwebtoken on well-formed, tampered and re-spelled tokens', () => {
+    const fresh = new TokenService(config); // nothing remembered: every answer is a verification
+    const good = jwt.sign({ sub: '9', role: 'user', exp: now() + 60 }, secret, {
+      algorithm: 'HS256',
+    });
+    const [h, p, sig] = good.split('.');
+    const flip = (text: string, at: number) =>
+      text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
+    const cases: Record<string, string> = {
+      good,
+      'payload changed': `${h}.${flip(p, 3)}.${sig}`,
+      'header changed': `${flip(h, 2)}.${p}.${sig}`,
+      'signature changed': `${h}.${p}.${flip(sig, 10)}`,
+      'signature padded': `${good}=`,
+      'signature in standard base64': `${h}.${p}.${Buffer.from(sig, 'base64url').toString('base64')}`,
+      'signature truncated': good.slice(0, -1),
+      'two parts': `${h}.${p}`,
+      'four parts': `${good}.${sig}`,
+      'empty header': `.${p}.${sig}`,
+      'not yet valid': jwt.sign(
+        { sub: '9', role: 'user', exp: now() + 60, nbf: now() + 30 },
+        secret,
+        {
+          algorithm: 'HS256',
+        },
+      ),
+      'exp not a number': signed({ sub: '9', role: 'user', exp: String(now() + 60) }),
+      'payload not JSON': (() => {
+        const body = Buffer.from('{"sub":"9",').toString('base64url');
+        const mac = createHmac('sha256', secret).update(`${h}.${body}`).digest('base64url');
+        return `${h}.${body}.${mac}`;
+      })(),
+    };
+    for (const [name, token] of Object.entries(cases)) {
+      let theirs: boolean;
+      try {
+        jwt.verify(token, secret, { algorithms: ['HS256'] });
+        theirs = true;
+      } catch {
+        theirs = false;
+      }
+      assert.equal(fresh.verify(token) !== undefined, theirs, name);
+      assert.equal(theirs, name === 'good', `jsonwebtoken on ${name}`);
+    }
+  });
+
+  it('refuses a signature spelled with characters outside base64url that encode to the same bytes', () => {
+    const fresh = new TokenService(config);
+    const token = jwt.sign({ sub: '9', role: 'user', exp: now() + 60 }, secret, {
+      algorithm: 'HS256',
+    });
+    const at = token.lastIndexOf('.') + 1;
+    // U+0141 is 0x41 ('A') once narrowed to latin1, U+0142 is 0x42 ('B')
+    const wide = String.fromCharCode(token.charCodeAt(at) + 0x100);
+    assert.equal(fresh.verify(token.slice(0, at) + wide + token.slice(at + 1)), undefined);
+    assert.deepEqual(fresh.verify(token), { id: 9, role: Role.User });
+  });
+
+  it('refuses a header with crit, or with no alg', () => {
+    const claims = { sub: '1', role: 'user', exp: now() + 60 };
+    assert.deepEqual(tokens.verify(signed(claims)), { id: 1, role: Role.User });
+    for (const header of [{ alg: 'HS256', crit: ['b64'], b64: false }, { typ: 'JWT' }, 'HS256']) {
+      assert.equal(tokens.verify(signed(claims, header)), undefined, JSON.stringify(header));
+    }
+  });
+
   it('refuses a correctly signed token with bad claims', () => {
     const header = b64({ alg: 'HS256', typ: 'JWT' });
     for (const claims of [
       { sub: 'x', role: 'user' },
       { sub: '1', role: 'root' },
       { sub: '0', role: 'user' },
+      { sub: 1, role: 'user' },
+      { sub: '1.5', role: 'user' },
     ]) {
       const body = b64({ ...claims, exp: now() + 60 });
       const sig = createHmac('sha256', secret).update(`${header}.${body}`).digest('base64url');
