@@ -5,6 +5,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigError, parseEnv } from './config/env.schema';
 import { runMigrations } from './database/data-source';
 import { seedDemoData } from './database/seed';
+import { inWriterThread, WriterThread } from './booking/writer-thread';
 
 async function main(): Promise<void> {
   let config: AppConfig;
@@ -17,16 +18,33 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  await runMigrations(config.databaseUrl);
-  if (config.seedDemoData) {
-    await seedDemoData(config.databaseUrl);
+  const writerThread = inWriterThread();
+  if (!writerThread) {
+    await runMigrations(config.databaseUrl);
+    if (config.seedDemoData) {
+      await seedDemoData(config.databaseUrl);
+    }
+  }
+  if (config.role === 'all' && config.runsWorker && config.writerThread) {
+    // This script again, as APP_ROLE=worker in a thread; this thread serves HTTP only.
+    await WriterThread.start(__filename, {
+      ...process.env,
+      APP_ROLE: 'worker',
+      SEED_DEMO_DATA: 'false',
+    });
+    process.env.APP_ROLE = 'api';
   }
   const app = await createApp();
   const log = app.getHttpAdapter().getInstance().log;
   if (!config.servesHttp) {
     // APP_ROLE=worker: the booking writer only, no HTTP port.
     await app.init();
-    log.info(`TicketNest worker running (strategy ${config.bookingStrategy})`);
+    log.info(
+      `TicketNest worker running${writerThread ? ' (thread)' : ''} (strategy ${config.bookingStrategy})`,
+    );
+    if (writerThread) {
+      WriterThread.serve(app);
+    }
     return;
   }
   await app.listen({ port: config.port, host: config.host });

@@ -7,6 +7,7 @@ import { BookingMetrics } from './booking.metrics';
 import { BookingRepository } from './booking.repository';
 import { BookingService } from './booking.service';
 import { BookingWorker } from './booking.worker';
+import { WriterThreadShutdown } from './writer-thread';
 
 @Module({
   controllers: [BookingController],
@@ -17,6 +18,7 @@ import { BookingWorker } from './booking.worker';
     BookingEvents,
     BookingMetrics,
     BookingWorker,
+    WriterThreadShutdown,
   ],
   exports: [BookingState, BookingService, BookingRepository, BookingEvents],
 })

@@ -26,6 +26,7 @@ export class AppConfig {
   readonly bookingStrategy: Env['BOOKING_STRATEGY'];
   readonly bookingRateLimitPerSecond: number;
   readonly idempotencyTtlSeconds: number;
+  readonly writerThread: boolean;
   readonly workerBatchSize: number;
   readonly workerConcurrency: number;
   readonly workerClaimIdleMs: number;
@@ -61,6 +62,7 @@ export class AppConfig {
     this.bookingStrategy = env.BOOKING_STRATEGY;
     this.bookingRateLimitPerSecond = env.BOOKING_RATE_LIMIT_PER_SECOND;
     this.idempotencyTtlSeconds = parseDurationSeconds(env.IDEMPOTENCY_TTL);
+    this.writerThread = env.WRITER_THREAD;
     this.workerBatchSize = env.WORKER_BATCH_SIZE;
     this.workerConcurrency = env.WORKER_CONCURRENCY;
     this.workerClaimIdleMs = parseDurationMs(env.WORKER_CLAIM_IDLE);

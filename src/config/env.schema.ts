@@ -136,6 +136,11 @@ export const envVariables = {
     schema: duration.default('25h'),
     description: 'how long an Idempotency-Key is remembered',
   },
+  WRITER_THREAD: {
+    schema: bool.default(true),
+    description:
+      "APP_ROLE=all: run the booking writer in a worker thread of its own (its own event loop and heap), so answers never wait behind a batch or its garbage collection (false: on the API's event loop)",
+  },
   WORKER_BATCH_SIZE: {
     schema: int(1, 10_000).default(500),
     description: 'booking log entries per PostgreSQL transaction',

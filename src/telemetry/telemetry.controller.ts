@@ -19,6 +19,7 @@ import { ErrorBodyDto } from '../common/error-body.dto';
 import { ErrorCode } from '../common/error-codes';
 import { REDIS } from '../redis/redis.module';
 import type { ScriptedRedis } from '../redis/scripts';
+import { processMetrics } from '../booking/writer-thread';
 import { registry } from './metrics';
 
 @ApiTags('ops')
@@ -90,6 +91,6 @@ export class TelemetryController {
     },
   })
   metrics(): Promise<string> {
-    return registry.metrics();
+    return processMetrics();
   }
 }

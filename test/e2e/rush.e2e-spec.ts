@@ -251,3 +251,135 @@ describe('on-sale rush across processes: 2 API + 2 workers, one worker SIGKILLed
     }
   });
 });
+
+describe('single node, writer in its thread (APP_ROLE=all, the default): rush, metrics, stop mid-write, restart', () => {
+  const children: ChildProcess[] = [];
+  after(() => children.forEach((c) => c.kill('SIGKILL')));
+
+  it('writes every accepted booking once, reports both threads in one /metrics, and loses nothing to a SIGTERM', async () => {
+    const databaseUrl = await freshDatabaseUrl();
+    const prefix = freshRedisPrefix();
+    const secret = 'thread-secret-thread-secret-thread-0123';
+    const main = join(__dirname, '..', '..', 'src', 'main.js');
+    const port = freePortSync();
+    const env = {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: testEnv('REDIS_URL'),
+      REDIS_KEY_PREFIX: prefix,
+      JWT_SECRET: secret,
+      WORKER_BATCH_SIZE: '20',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    };
+    const start = () =>
+      new Promise<{ child: ChildProcess; out: () => string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        children.push(child);
+        let out = '';
+        const onData = (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('listening on')) {
+            resolve({ child, out: () => out });
+          }
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+      });
+    const url = (goodsId: number) => `http://127.0.0.1:${port}/api/goods/${goodsId}/bookings`;
+
+    const first = await start();
+    assert.match(first.out(), /worker running \(thread\)/);
+    const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+    const redis = createRedis(testEnv('REDIS_URL'), prefix);
+    try {
+      const { rows } = await db.query(
+        `INSERT INTO users (email, nickname, password_hash, role) VALUES ('thread-host@x.io', 'threadhost', 'x', 'host') RETURNING id`,
+      );
+      const newGoods = async (seats: number) =>
+        (
+          await db.query(
+            `INSERT INTO goods (title, content, price, img_url, show_date, booking_limit, host_id)
+             VALUES ('Thread', 't', 1, 'https://x.io/a.png', now() + interval '30 days', $1, $2) RETURNING id`,
+            [seats, rows[0].id],
+          )
+        ).rows[0].id as number;
+      const users = await bulkUsers(db, USERS, secret);
+
+      // 1. A rush on one goods: the thread writes it all, the API thread answers.
+      const goodsId = await newGoods(SEATS);
+      const list = attempts(users);
+      const answers = await fire(
+        list.map((a) => () => postBooking(url(goodsId), a.token, a.headers)),
+        CONCURRENCY,
+      );
+      const summary = summarise(answers);
+      assert.ok(
+        answers.every((a) => a.status < 500),
+        JSON.stringify(summary),
+      );
+      const accepted = answers
+        .filter((a) => a.status === 201 || a.status === 202)
+        .map((a) => a.id!);
+      // Replays of an Idempotency-Key answer the first request's id: admitted once.
+      const admitted = new Set(accepted).size;
+      await waitForWritten(db, accepted, 60_000);
+      await waitForLogDrained(redis, 15_000);
+      const report = await auditGoods(db, redis, goodsId, accepted);
+      assert.deepEqual(report.problems, [], JSON.stringify(summary));
+      assert.equal(report.confirmedQuantity, SEATS, JSON.stringify({ summary, report }));
+      assertOneBookingPerKey(list, answers);
+
+      // 2. One /metrics for both threads: ADMITTED counted by the API thread, CONFIRMED and the
+      // commit lag by the writer thread, in one family each.
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const value = (line: RegExp) => Number(line.exec(metrics)?.[1]);
+      assert.equal(metrics.match(/^# TYPE booking_outcomes_total /gm)?.length, 1, metrics);
+      assert.equal(value(/^booking_outcomes_total\{code="ADMITTED"\} (\d+)$/m), admitted);
+      assert.equal(value(/^booking_outcomes_total\{code="CONFIRMED"\} (\d+)$/m), SEATS);
+      assert.equal(value(/^booking_admission_to_decision_seconds_count (\d+)$/m), admitted);
+      assert.match(metrics, /^process_cpu_user_seconds_total /m);
+      assert.match(metrics, /^http_request_duration_seconds_bucket\{/m);
+
+      // 3. A second rush while the writer's batch waits on a lock of the goods row, and SIGTERM
+      // then: the stop waits for that batch (the lock goes 300 ms later), the process exits,
+      // and the restarted writer writes what was left in the log.
+      const second = await newGoods(SEATS);
+      const blocker = await db.connect();
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT id FROM goods WHERE id = $1 FOR UPDATE', [second]);
+      const secondAnswers = await fire(
+        users.map((u) => () => postBooking(url(second), u.token, {})),
+        CONCURRENCY,
+      );
+      const pendingAtStop = await redis.xlen(bookingKeys.log);
+      assert.ok(pendingAtStop > 0, 'the stop comes while the writer still has entries to write');
+      const exited = new Promise<string>((resolve) =>
+        first.child.once('exit', (code, signal) => resolve(`${code ?? signal}`)),
+      );
+      first.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      await blocker.query('COMMIT');
+      blocker.release();
+      // Nest re-raises the signal once its shutdown hooks (the writer thread's stop) are done.
+      assert.match(await exited, /^(0|SIGTERM)$/, first.out());
+      const secondAccepted = secondAnswers.filter((a) => a.status === 202).map((a) => a.id!);
+      assert.equal(secondAccepted.length, SEATS, JSON.stringify(summarise(secondAnswers)));
+      await start();
+      await waitForWritten(db, secondAccepted, 60_000);
+      await waitForLogDrained(redis, 15_000);
+      const secondReport = await auditGoods(db, redis, second, secondAccepted);
+      assert.deepEqual(secondReport.problems, [], `log held ${pendingAtStop} at the stop`);
+      assert.equal(secondReport.confirmedQuantity, SEATS);
+      process.stderr.write(
+        `writer thread: ${JSON.stringify(summary)}; the stop found ${pendingAtStop} entries in the log\n`,
+      );
+    } finally {
+      await db.end();
+      await redis.quit();
+    }
+  });
+});
