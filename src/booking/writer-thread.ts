@@ -8,6 +8,7 @@ import { registry } from '../telemetry/metrics';
 
 const KIND = 'ticketnest-writer';
 const STOP_TIMEOUT_MS = 15_000;
+const METRICS_TIMEOUT_MS = 2_000;
 
 type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
@@ -46,6 +47,7 @@ export class WriterThread {
   static current: WriterThread | undefined;
 
   private readonly logger = new Logger(WriterThread.name);
+  private running = false;
   private stopping = false;
   private nextId = 0;
   private readonly waiting = new Map<number, (metrics: MetricsJson) => void>();
@@ -66,7 +68,7 @@ export class WriterThread {
     void this.exited.then((code) => {
       this.waiting.forEach((resolve) => resolve([]));
       this.waiting.clear();
-      if (!this.stopping) {
+      if (this.running && !this.stopping) {
         // Bookings would be admitted and never written: stop the process, its supervisor
         // restarts it, and the restarted writer takes the log over where this one left it.
         this.logger.error(`booking writer thread exited (code ${code}); stopping the process`);
@@ -85,6 +87,7 @@ export class WriterThread {
     await new Promise<void>((resolve, reject) => {
       const onMessage = (m: FromThread) => {
         if (m.type === 'running') {
+          thread.running = true;
           worker.off('message', onMessage);
           worker.off('error', reject);
           resolve();
@@ -114,11 +117,21 @@ export class WriterThread {
     }
   }
 
-  /** The writer's booking_* counters and histograms, as prom-client JSON. */
+  /**
+   * The writer's booking_* counters and histograms, as prom-client JSON; none if the thread
+   * does not answer within METRICS_TIMEOUT_MS (a scrape never hangs on a stuck writer).
+   */
   metrics(): Promise<MetricsJson> {
     const id = this.nextId++;
     return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        resolve([]);
+      }, METRICS_TIMEOUT_MS);
+      this.waiting.set(id, (metrics) => {
+        clearTimeout(timer);
+        resolve(metrics);
+      });
       this.worker.postMessage({ type: 'metrics', id } satisfies ToThread);
     });
   }
