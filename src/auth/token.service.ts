@@ -65,9 +65,10 @@ function callerOf(
  * HS256 only: `alg: none`, RS256 and friends are refused, as is any header but exactly
  * `alg: HS256`. Tokens are signed with jsonwebtoken; they are verified here, by hand: the
  * HMAC of the first two parts compared in constant time with the third, then the claims.
- * jsonwebtoken's verify cost 7-8 µs a token (13 % of the service's CPU in the first second
- * of a sustained bench, where 15,000 tokens arrive that the cache has not seen); this is
- * about 3 µs. The secret is a KeyObject made once.
+ * With the cache insert, a token not seen before cost 8.7-9.9 µs through jsonwebtoken's verify
+ * and costs 4.5-5.6 µs here (in a sustained bench's first 1.4 s, when 15,000 tokens arrive
+ * that the cache has not seen, verification was 12.7 % of the service's CPU samples). The
+ * secret is a KeyObject made once.
  */
 @Injectable()
 export class TokenService {
