@@ -3,7 +3,7 @@
 // options; the README explains the scenarios, the output and the JSON fields.
 import { spawn } from 'node:child_process';
 import { createSecretKey, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -42,13 +42,14 @@ const HELP = `npm run bench -- [options]
   --baseline        also load a bare Fastify hello, the ceiling of this machine
   --workers W       generator threads (default 1)
   --writers N       booking writers in processes of their own (APP_ROLE=worker) beside an
-                    APP_ROLE=api service (default 0: the service's own in-process writer)
+                    APP_ROLE=api service (default 0: the service's own writer thread)
   --warmup N        requests sent first, on goods of their own, not measured (default 5000;
                     a real service is warm when a sale opens); audited all the same
   --url URL         load a running service instead of starting one; give the bench that
                     service's DATABASE_URL, REDIS_URL, REDIS_KEY_PREFIX and JWT_SECRET
   --json FILE       write the results as JSON (fields in the README)
-  --html FILE       write an HTML report with charts
+  --html FILE       write an HTML report with charts (with neither option, both reports go
+                    to bench-results/<scenario>-<time>.json and .html)
   --profile DIR     run the service under --cpu-prof, profiles into DIR (open them in
                     Chrome DevTools for a flame graph, or: node scripts/bench/profile.mjs DIR)
   --help`;
@@ -714,8 +715,17 @@ const report = summarize({
   runs,
 });
 printSummary(report);
-if (opt.json) writeFileSync(opt.json, JSON.stringify(report, null, 2));
-if (opt.html) writeHtml(opt.html, report);
+// Reports go where --json / --html say; with neither, both go to bench-results/.
+let { json: jsonFile, html: htmlFile } = opt;
+if (!jsonFile && !htmlFile) {
+  const stamp = report.createdAt.replace(/[:.]/g, '-');
+  mkdirSync(join(root, 'bench-results'), { recursive: true });
+  jsonFile = join(root, 'bench-results', `${P.scenario}-${stamp}.json`);
+  htmlFile = join(root, 'bench-results', `${P.scenario}-${stamp}.html`);
+}
+if (jsonFile) writeFileSync(jsonFile, JSON.stringify(report, null, 2));
+if (htmlFile) writeHtml(htmlFile, report);
+say(`reports: ${[jsonFile, htmlFile].filter(Boolean).join(', ')}`);
 if (!report.ok) {
   say(`AUDIT FAILED in ${runs.filter((r) => !r.audit.ok).length} run(s)`);
   process.exit(1);
