@@ -116,6 +116,48 @@ for (const strategy of ['redis', 'pg-lock'] as const) {
 // The app's own Redis client, with the app's key prefix.
 import { REDIS as RedisToken } from '../../src/redis/redis.module';
 
+const MAIN = join(__dirname, '..', '..', 'src', 'main.js');
+
+/**
+ * The real entry point as a child process, resolved once its output shows `ready`; rejected
+ * if it exits first. `children` collects it for the suite's clean-up.
+ */
+function startMain(
+  env: Record<string, string>,
+  ready: string,
+  children: ChildProcess[],
+): Promise<{ child: ChildProcess; out: () => string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(ready)) {
+        resolve({ child, out: () => out });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+  });
+}
+
+/** A host of its own and a goods of `seats` on sale now, by SQL; the goods id. */
+async function hostedGoods(db: pg.Pool, seats: number): Promise<number> {
+  const { rows } = await db.query(
+    `WITH n AS (SELECT 'host-' || gen_random_uuid() AS name)
+     INSERT INTO users (email, nickname, password_hash, role)
+     SELECT name || '@x.io', name, 'x', 'host' FROM n RETURNING id`,
+  );
+  const { rows: goods } = await db.query(
+    `INSERT INTO goods (title, content, price, img_url, show_date, booking_limit, host_id)
+     VALUES ('Rush', 'r', 1, 'https://x.io/a.png', now() + interval '30 days', $1, $2) RETURNING id`,
+    [seats, rows[0].id],
+  );
+  return goods[0].id as number;
+}
+
 describe('on-sale rush across processes: 2 API + 2 workers, one worker SIGKILLed mid-batch', () => {
   const children: ChildProcess[] = [];
   after(() => children.forEach((c) => c.kill('SIGKILL')));
@@ -124,7 +166,6 @@ describe('on-sale rush across processes: 2 API + 2 workers, one worker SIGKILLed
     const databaseUrl = await freshDatabaseUrl();
     const prefix = freshRedisPrefix();
     const secret = 'rush-secret-rush-secret-rush-secret-0123';
-    const main = join(__dirname, '..', '..', 'src', 'main.js');
     const ports = [freePortSync(), freePortSync()];
     const base = {
       PATH: process.env.PATH ?? '',
@@ -138,24 +179,8 @@ describe('on-sale rush across processes: 2 API + 2 workers, one worker SIGKILLed
       WORKER_CLAIM_IDLE: '1s',
       HOST: '127.0.0.1',
     };
-    const start = (env: Record<string, string>, ready: string) =>
-      new Promise<ChildProcess>((resolve, reject) => {
-        const child = spawn(process.execPath, [main], {
-          env: { ...base, ...env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        children.push(child);
-        let out = '';
-        const onData = (d: Buffer) => {
-          out += d.toString();
-          if (out.includes(ready)) {
-            resolve(child);
-          }
-        };
-        child.stdout.on('data', onData);
-        child.stderr.on('data', onData);
-        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-      });
+    const start = async (env: Record<string, string>, ready: string) =>
+      (await startMain({ ...base, ...env }, ready, children)).child;
     const apis = await Promise.all(
       ports.map((port) =>
         start({ APP_ROLE: 'api', PORT: String(port), LOG_LEVEL: 'info' }, 'listening on'),
@@ -173,15 +198,7 @@ describe('on-sale rush across processes: 2 API + 2 workers, one worker SIGKILLed
     const redis = createRedis(testEnv('REDIS_URL'), prefix);
     const raw = new Redis(testEnv('REDIS_URL'));
     try {
-      const { rows } = await db.query(
-        `INSERT INTO users (email, nickname, password_hash, role) VALUES ('rush-host@x.io', 'rushhost', 'x', 'host') RETURNING id`,
-      );
-      const { rows: goodsRows } = await db.query(
-        `INSERT INTO goods (title, content, price, img_url, show_date, booking_limit, host_id)
-         VALUES ('Rush', 'r', 1, 'https://x.io/a.png', now() + interval '30 days', $1, $2) RETURNING id`,
-        [SEATS, rows[0].id],
-      );
-      const goodsId = goodsRows[0].id as number;
+      const goodsId = await hostedGoods(db, SEATS);
       const users = await bulkUsers(db, USERS, secret);
       const list = attempts(users);
 
@@ -260,7 +277,6 @@ describe('single node, writer in its thread (APP_ROLE=all, the default): rush, m
     const databaseUrl = await freshDatabaseUrl();
     const prefix = freshRedisPrefix();
     const secret = 'thread-secret-thread-secret-thread-0123';
-    const main = join(__dirname, '..', '..', 'src', 'main.js');
     const port = freePortSync();
     const env = {
       PATH: process.env.PATH ?? '',
@@ -274,21 +290,7 @@ describe('single node, writer in its thread (APP_ROLE=all, the default): rush, m
       PORT: String(port),
       HOST: '127.0.0.1',
     };
-    const start = () =>
-      new Promise<{ child: ChildProcess; out: () => string }>((resolve, reject) => {
-        const child = spawn(process.execPath, [main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-        children.push(child);
-        let out = '';
-        const onData = (d: Buffer) => {
-          out += d.toString();
-          if (out.includes('listening on')) {
-            resolve({ child, out: () => out });
-          }
-        };
-        child.stdout.on('data', onData);
-        child.stderr.on('data', onData);
-        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-      });
+    const start = () => startMain(env, 'listening on', children);
     const url = (goodsId: number) => `http://127.0.0.1:${port}/api/goods/${goodsId}/bookings`;
 
     const first = await start();
@@ -296,21 +298,10 @@ describe('single node, writer in its thread (APP_ROLE=all, the default): rush, m
     const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
     const redis = createRedis(testEnv('REDIS_URL'), prefix);
     try {
-      const { rows } = await db.query(
-        `INSERT INTO users (email, nickname, password_hash, role) VALUES ('thread-host@x.io', 'threadhost', 'x', 'host') RETURNING id`,
-      );
-      const newGoods = async (seats: number) =>
-        (
-          await db.query(
-            `INSERT INTO goods (title, content, price, img_url, show_date, booking_limit, host_id)
-             VALUES ('Thread', 't', 1, 'https://x.io/a.png', now() + interval '30 days', $1, $2) RETURNING id`,
-            [seats, rows[0].id],
-          )
-        ).rows[0].id as number;
       const users = await bulkUsers(db, USERS, secret);
 
       // 1. A rush on one goods: the thread writes it all, the API thread answers.
-      const goodsId = await newGoods(SEATS);
+      const goodsId = await hostedGoods(db, SEATS);
       const list = attempts(users);
       const answers = await fire(
         list.map((a) => () => postBooking(url(goodsId), a.token, a.headers)),
@@ -347,7 +338,7 @@ describe('single node, writer in its thread (APP_ROLE=all, the default): rush, m
       // 3. A second rush while the writer's batch waits on a lock of the goods row, and SIGTERM
       // then: the stop waits for that batch (the lock goes 300 ms later), the process exits,
       // and the restarted writer writes what was left in the log.
-      const second = await newGoods(SEATS);
+      const second = await hostedGoods(db, SEATS);
       const blocker = await db.connect();
       await blocker.query('BEGIN');
       await blocker.query('SELECT id FROM goods WHERE id = $1 FOR UPDATE', [second]);
