@@ -25,7 +25,6 @@ export interface LiveBooking {
   g: string;
   u: string;
   q: string;
-  reason: string;
 }
 
 export interface AdmissionResult {
@@ -230,8 +229,10 @@ export class BookingState {
     if (record === null) {
       return undefined;
     }
-    const [status, g, u, q, reason] = record.split('|');
-    return { status, g, u, q, reason };
+    // 'status|goodsId|userId|quantity|': the last field was a settled copy's reason, and only
+    // processes before settle-bookings-3 wrote such copies.
+    const [status, g, u, q] = record.split('|');
+    return { status, g, u, q };
   }
 
   /** Live stock of several goods in one round trip (undefined where not loaded). */

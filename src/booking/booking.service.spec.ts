@@ -61,7 +61,7 @@ describe('BookingService: a waited booking settled before its wait began', () =>
   });
 
   it('does not read PostgreSQL while the record is PENDING, and answers 202 when nothing came', async () => {
-    const pending = { status: 'PENDING', g: '1', u: '7', q: '1', reason: '' };
+    const pending = { status: 'PENDING', g: '1', u: '7', q: '1' };
     const { book, rowsRead } = serviceWhere(pending, { status: 'CONFIRMED', reason: null });
     const answer = await book();
     assert.equal(answer.httpStatus, 202);
