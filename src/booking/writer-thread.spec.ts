@@ -51,18 +51,23 @@ describe('WriterThread', () => {
     assert.equal(WriterThread.current, undefined);
   });
 
-  it('answers /metrics without the thread when it does not answer (no hang)', async () => {
-    const thread = await WriterThread.start(fakeWriter(dir, 'ignore'), {});
-    try {
-      const started = Date.now();
-      const text = await processMetrics();
-      assert.ok(Date.now() - started < 5_000);
-      assert.match(text, /^# TYPE http_request_duration_seconds histogram$/m);
-      assert.doesNotMatch(text, /code="CONFIRMED"/);
-    } finally {
-      await thread.stop();
-    }
-  });
+  // With a timeout of its own, a scrape that hangs fails this test instead of stalling the run.
+  it(
+    'answers /metrics without the thread when it does not answer (no hang)',
+    { timeout: 10_000 },
+    async () => {
+      const thread = await WriterThread.start(fakeWriter(dir, 'ignore'), {});
+      try {
+        const started = Date.now();
+        const text = await processMetrics();
+        assert.ok(Date.now() - started < 5_000);
+        assert.match(text, /^# TYPE http_request_duration_seconds histogram$/m);
+        assert.doesNotMatch(text, /code="CONFIRMED"/);
+      } finally {
+        await thread.stop();
+      }
+    },
+  );
 
   it('refuses to start when the thread exits before it runs', async () => {
     const file = join(dir, 'fails.js');
