@@ -19,7 +19,7 @@
     -2 sale not open | -3 sale closed | -4 over the per-user limit (detail: max) | -5 sold out
     -6 rate limited (detail: ms to wait) | -7 key reused with another request
     -8 quantity above maxPerUser (detail: max)
-  Records are strings 'PENDING|goodsId|userId|quantity|', deleted when settled (settle-bookings-3.lua).
+  Records are strings 'PENDING|goodsId|userId|quantity|', deleted when settled (settle-bookings-5.lua).
   Stock is written once, at the end. Redis refuses a script for lack of memory only before its
   first write, so the one way to stop half-way is a command error (a key of the wrong type:
   corrupted data); the requests admitted before it would then not have taken their stock in Redis, and

@@ -19,6 +19,14 @@ export enum Admission {
   QuantityAboveMax = -8,
 }
 
+/** A log entry the writer could not take, as the dead-letter stream keeps it. */
+export interface DeadLetter {
+  streamId: string;
+  fields: string[];
+  error: string;
+  deliveries: number;
+}
+
 /** A booking as Redis records it from admission until it is settled (then PostgreSQL has it). */
 export interface LiveBooking {
   status: string;
@@ -47,7 +55,17 @@ interface QueuedAdmission {
   reject: (error: unknown) => void;
 }
 
-const PENDING_TTL_SECONDS = 86_400;
+/** 'PENDING|goodsId|userId|quantity|', as lua/admit-bookings-5.lua writes it. */
+function parseRecord(record: string | null): LiveBooking | undefined {
+  if (record === null) {
+    return undefined;
+  }
+  const [status, g, u, q] = record.split('|');
+  return { status, g, u, q };
+}
+
+/** How long a PENDING record outlives a writer that never settles it. */
+export const PENDING_TTL_SECONDS = 86_400;
 /** A second's rate-limit hash outlives its second by one more. */
 const RATE_WINDOW_TTL_MS = 2000;
 /** Bounds one script call (and the time Redis spends in it) in a burst. */
@@ -177,25 +195,34 @@ export class BookingState {
   }
 
   /**
-   * Settle committed outcomes: rejected bookings give their stock back (once), the PENDING
-   * records go (PostgreSQL answers for settled bookings), and their entries leave the booking
-   * log, acknowledged for `group` and deleted, in the same script. Keeping settled records
-   * would hold every booking of the last hours in Redis's memory, and in each AOF rewrite.
+   * Settle a written batch: rejected bookings give their stock back (once), the PENDING
+   * records go (PostgreSQL answers for settled bookings), `deadLetters` are kept in the
+   * dead-letter stream, and every entry leaves the booking log, acknowledged for `group` and
+   * deleted, in the same script. Keeping settled records would hold every booking of the last
+   * hours in Redis's memory, and in each AOF rewrite.
    */
-  async settle(outcomes: BookingOutcome[], logEntryIds: string[], group: string): Promise<void> {
+  async settle(
+    outcomes: BookingOutcome[],
+    logEntryIds: string[],
+    group: string,
+    deadLetters: DeadLetter[] = [],
+  ): Promise<void> {
     if (outcomes.length === 0 && logEntryIds.length === 0) {
       return;
     }
     outcomes.forEach((o) => o.status === 'REJECTED' && this.changedStock(o.goodsId));
-    const args = outcomes.flatMap((o) => [o.id, o.goodsId, o.userId, o.quantity, o.status]);
     await this.redis.settleBookings(
       bookingKeys.recordPrefix,
       bookingKeys.goodsPrefix,
       bookingKeys.log,
+      bookingKeys.deadLetters,
+      bookingKeys.lastSettled,
       group,
       logEntryIds.length,
+      deadLetters.length,
       ...logEntryIds,
-      ...args,
+      ...deadLetters.flatMap((d) => [d.streamId, JSON.stringify(d.fields), d.error, d.deliveries]),
+      ...outcomes.flatMap((o) => [o.id, o.status]),
     );
   }
 
@@ -225,14 +252,15 @@ export class BookingState {
 
   /** A booking's live record: PENDING, or none (settled, or never admitted here). */
   async getBooking(bookingId: string): Promise<LiveBooking | undefined> {
-    const record = await this.redis.get(bookingKeys.record(bookingId));
-    if (record === null) {
-      return undefined;
+    return parseRecord(await this.redis.get(bookingKeys.record(bookingId)));
+  }
+
+  /** The live records of several bookings in one round trip. */
+  async getBookings(bookingIds: string[]): Promise<(LiveBooking | undefined)[]> {
+    if (bookingIds.length === 0) {
+      return [];
     }
-    // 'status|goodsId|userId|quantity|': the last field was a settled copy's reason, and only
-    // processes before settle-bookings-3 wrote such copies.
-    const [status, g, u, q] = record.split('|');
-    return { status, g, u, q };
+    return (await this.redis.mget(bookingIds.map((id) => bookingKeys.record(id)))).map(parseRecord);
   }
 
   /** Live stock of several goods in one round trip (undefined where not loaded). */

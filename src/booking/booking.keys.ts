@@ -20,6 +20,10 @@ export const bookingKeys = {
   /** One user's fixed window (pg-lock strategy, lua/hit-window-1.lua). */
   rate: (userId: number) => `bk:rate:${userId}`,
   log: 'bk:log',
+  /** Log entries the writer could not take, with why (lua/settle-bookings-5.lua, npm run dead-letters). */
+  deadLetters: 'bk:dead',
+  /** When a writer last settled a batch (ms): readiness tells a stalled writer by it. */
+  lastSettled: 'bk:writer:settled',
   events: 'bk:events',
 } as const;
 

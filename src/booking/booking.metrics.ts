@@ -3,10 +3,12 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import { Inject, Injectable } from '@nestjs/common';
 
 import { AppConfig } from '../config/app-config';
+import type { FailureKind } from '../database/failure-kind';
 import { REDIS } from '../redis/redis.module';
 import type { ScriptedRedis } from '../redis/scripts';
 import { registry } from '../telemetry/metrics';
 import { bookingKeys } from './booking.keys';
+import { readWriterBacklog } from './writer-health';
 import type { BookingOutcome, LoggedBooking } from './booking.types';
 
 const outcomesCounter = new Counter({
@@ -23,12 +25,29 @@ const confirmationSeconds = new Histogram({
   registers: [registry],
 });
 
+const batchFailures = new Counter({
+  name: 'booking_writer_batch_failures_total',
+  help: 'Booking writer batches that failed: retryable (tried again as they are) or final (split until the failing entries are alone)',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+
+const deadLetters = new Counter({
+  name: 'booking_dead_letters_total',
+  help: 'Booking log entries the writer could not take, moved to the dead letters (npm run dead-letters)',
+  registers: [registry],
+});
+
 /**
  * Gauges read from Redis when Prometheus scrapes: the booking log's unwritten length and each
  * loaded goods' remaining stock. Re-registered per app (tests build several in one process).
  */
 function registerGauges(redis: ScriptedRedis, prefix: string): void {
-  for (const name of ['booking_log_pending', 'goods_remaining_stock']) {
+  for (const name of [
+    'booking_log_pending',
+    'booking_log_oldest_pending_seconds',
+    'goods_remaining_stock',
+  ]) {
     registry.removeSingleMetric(name);
   }
   new Gauge({
@@ -37,6 +56,15 @@ function registerGauges(redis: ScriptedRedis, prefix: string): void {
     registers: [registry],
     async collect() {
       this.set(await redis.xlen(bookingKeys.log).catch(() => -1));
+    },
+  });
+  new Gauge({
+    name: 'booking_log_oldest_pending_seconds',
+    help: 'Age of the oldest admitted booking not yet written (0 when none waits; -1: Redis unreachable)',
+    registers: [registry],
+    async collect() {
+      const backlog = await readWriterBacklog(redis).catch(() => undefined);
+      this.set(backlog === undefined ? -1 : (backlog.oldestAgeMs ?? 0) / 1000);
     },
   });
   new Gauge({
@@ -81,6 +109,14 @@ export class BookingMetrics {
 
   count(code: string): void {
     outcomesCounter.inc({ code });
+  }
+
+  batchFailed(kind: FailureKind): void {
+    batchFailures.inc({ kind });
+  }
+
+  deadLettered(n: number): void {
+    deadLetters.inc(n);
   }
 
   recordOutcomes(outcomes: BookingOutcome[], entries: LoggedBooking[]): void {

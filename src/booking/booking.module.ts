@@ -7,6 +7,7 @@ import { BookingMetrics } from './booking.metrics';
 import { BookingRepository } from './booking.repository';
 import { BookingService } from './booking.service';
 import { BookingWorker } from './booking.worker';
+import { WriterHealth } from './writer-health';
 import { WriterThreadShutdown } from './writer-thread';
 
 @Module({
@@ -19,7 +20,8 @@ import { WriterThreadShutdown } from './writer-thread';
     BookingMetrics,
     BookingWorker,
     WriterThreadShutdown,
+    WriterHealth,
   ],
-  exports: [BookingState, BookingService, BookingRepository, BookingEvents],
+  exports: [BookingState, BookingService, BookingRepository, BookingEvents, WriterHealth],
 })
 export class BookingModule {}

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 
-import { Sql } from '../database/sql';
+import { failureKind } from '../database/failure-kind';
+import { Queryable, Sql } from '../database/sql';
 import type {
   BookingOutcome,
   BookingStatus,
@@ -63,7 +64,7 @@ export class BookingRepository {
   }
 
   /** The stored outcome of each of `ids` that is in the table. */
-  private storedOutcomes(ids: string[], tx: PoolClient): Promise<BookingOutcome[]> {
+  storedOutcomes(ids: string[], tx: Queryable = this.sql.pool): Promise<BookingOutcome[]> {
     return this.sql.prepared<BookingOutcome>(
       'batch-stored',
       `SELECT id, goods_id AS "goodsId", user_id AS "userId", quantity, status, reason
@@ -200,6 +201,49 @@ export class BookingRepository {
       tx,
     );
     return new Set(inserted.map((r) => r.id));
+  }
+
+  /**
+   * Store bookings the writer could not write as REJECTED UNPROCESSABLE, each in a statement
+   * of its own (one that fails again, as the same trigger or constraint may make it, is left
+   * unstored: its outcome is still told and settled). Returns the ids stored.
+   */
+  async storeUnprocessable(
+    rows: {
+      id: string;
+      goodsId: number;
+      userId: number;
+      quantity: number;
+      requestedAtMs: number;
+    }[],
+  ): Promise<Set<string>> {
+    const stored = new Set<string>();
+    for (const r of rows) {
+      try {
+        await this.sql.rows(
+          `INSERT INTO bookings (id, goods_id, user_id, quantity, status, reason, requested_at)
+           VALUES ($1, $2, $3, $4, 'REJECTED', 'UNPROCESSABLE', $5) ON CONFLICT DO NOTHING`,
+          [r.id, r.goodsId, r.userId, r.quantity, new Date(r.requestedAtMs)],
+        );
+        stored.add(r.id);
+      } catch (error) {
+        if (failureKind(error) === 'retryable') {
+          throw error;
+        }
+      }
+    }
+    return stored;
+  }
+
+  /** Before a dead letter goes back on the log: its UNPROCESSABLE row goes, so it is decided again. */
+  async forgetUnprocessable(id: string): Promise<{ stored: boolean }> {
+    await this.sql.rows(
+      `DELETE FROM bookings WHERE id = $1 AND status = 'REJECTED' AND reason = 'UNPROCESSABLE'`,
+      [id],
+    );
+    return {
+      stored: (await this.sql.one(`SELECT 1 FROM bookings WHERE id = $1`, [id])) !== undefined,
+    };
   }
 
   getById(id: string): Promise<BookingRow | undefined> {

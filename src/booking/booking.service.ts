@@ -30,11 +30,17 @@ export interface BookingOptions {
   waitMs: number;
 }
 
-const reasonCodes: Record<string, ErrorCode> = {
-  SOLD_OUT: ErrorCode.SoldOut,
-  LIMIT_EXCEEDED: ErrorCode.LimitExceeded,
-  ALREADY_BOOKED: ErrorCode.AlreadyBooked,
-  USER_REMOVED: ErrorCode.Unauthorized, // a valid token whose account is gone
+/** A waited booking the writer rejected, as its client is told, by the rejection's reason. */
+const rejectionErrors: Record<string, () => AppError> = {
+  SOLD_OUT: () => new AppError(ErrorCode.SoldOut),
+  LIMIT_EXCEEDED: () => new AppError(ErrorCode.LimitExceeded),
+  ALREADY_BOOKED: () => new AppError(ErrorCode.AlreadyBooked),
+  USER_REMOVED: () => new AppError(ErrorCode.Unauthorized), // a valid token whose account is gone
+  GOODS_REMOVED: () => new AppError(ErrorCode.NotFound, 'No such goods.'),
+  // Redis lost the key: the same key was used for an earlier booking
+  DUPLICATE_REQUEST: () => new AppError(ErrorCode.IdempotencyKeyReused),
+  // the writer could not store it (dead-lettered): a new attempt is a new booking
+  UNPROCESSABLE: () => new AppError(ErrorCode.BookingFailed, undefined, { 'Retry-After': '1' }),
 };
 
 const PG_LOCK_NOT_AVAILABLE = '55P03';
@@ -174,7 +180,7 @@ export class BookingService {
       return answerFor(pending);
     }
     if (outcome.status === 'REJECTED') {
-      throw new AppError(reasonCodes[outcome.reason ?? ''] ?? ErrorCode.SoldOut);
+      throw (rejectionErrors[outcome.reason ?? ''] ?? rejectionErrors.SOLD_OUT)();
     }
     return answerFor(toDto({ ...pending, status: outcome.status, reason: outcome.reason }));
   }

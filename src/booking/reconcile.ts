@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 
 import type { ScriptedRedis } from '../redis/scripts';
+import { readEntry } from './booking-log';
 import { bookingKeys } from './booking.keys';
 import type { GoodsBookingState } from './booking.types';
 
@@ -54,12 +55,11 @@ async function readTruth(db: Pool, redis: ScriptedRedis): Promise<Truth> {
      FROM bookings WHERE status = 'CONFIRMED' GROUP BY goods_id, user_id`,
   );
   confirmed.rows.forEach((r) => add(held, r.goodsId, r.userId, r.quantity));
-  const entries = (await redis.xrange(bookingKeys.log, '-', '+')).map(([, fields]) => {
-    const f: Record<string, string> = {};
-    for (let i = 0; i < fields.length; i += 2) {
-      f[fields[i]] = fields[i + 1];
-    }
-    return { id: f.id, goodsId: Number(f.g), userId: Number(f.u), quantity: Number(f.q) };
+  // An entry that does not read as a booking took nothing (admission writes none such); the
+  // writer dead-letters it.
+  const entries = (await redis.xrange(bookingKeys.log, '-', '+')).flatMap((entry) => {
+    const read = readEntry(entry);
+    return read.ok ? [read.booking] : [];
   });
   const written = new Set(
     (

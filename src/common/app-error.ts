@@ -29,6 +29,7 @@ const statusOf: Record<ErrorCode, HttpStatus> = {
   [ErrorCode.BookingUnavailable]: HttpStatus.SERVICE_UNAVAILABLE,
   [ErrorCode.BookingBusy]: HttpStatus.SERVICE_UNAVAILABLE,
   [ErrorCode.BookingPending]: HttpStatus.CONFLICT,
+  [ErrorCode.BookingFailed]: HttpStatus.SERVICE_UNAVAILABLE,
   [ErrorCode.AlreadyCancelled]: HttpStatus.CONFLICT,
   [ErrorCode.NotCancellable]: HttpStatus.CONFLICT,
   [ErrorCode.NotSoldOut]: HttpStatus.CONFLICT,

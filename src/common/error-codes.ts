@@ -29,6 +29,7 @@ export enum ErrorCode {
   BookingUnavailable = 'BOOKING_UNAVAILABLE',
   BookingBusy = 'BOOKING_BUSY',
   BookingPending = 'BOOKING_PENDING',
+  BookingFailed = 'BOOKING_FAILED',
   AlreadyCancelled = 'ALREADY_CANCELLED',
   NotCancellable = 'NOT_CANCELLABLE',
   NotSoldOut = 'NOT_SOLD_OUT',
@@ -66,6 +67,8 @@ export const errorMessages: Record<ErrorCode, string> = {
   [ErrorCode.BookingUnavailable]: 'Booking is temporarily unavailable; try again shortly.',
   [ErrorCode.BookingBusy]: 'Too many people are booking this show right now; try again.',
   [ErrorCode.BookingPending]: 'This booking is still being confirmed; try again in a moment.',
+  [ErrorCode.BookingFailed]:
+    'Your booking could not be recorded, so it was not made and its ticket went back on sale; try again.',
   [ErrorCode.AlreadyCancelled]: 'This booking is already cancelled.',
   [ErrorCode.NotCancellable]: 'Only a confirmed booking can be cancelled.',
   [ErrorCode.NotSoldOut]: 'Tickets are still available: book instead of joining the waitlist.',

@@ -31,6 +31,8 @@ export class AppConfig {
   readonly workerConcurrency: number;
   readonly workerClaimIdleMs: number;
   readonly workerLingerMs: number;
+  readonly workerMaxDeliveries: number;
+  readonly writerStallAfterMs: number;
   readonly pgLockTimeoutMs: number;
   readonly fastPath: boolean;
 
@@ -67,6 +69,8 @@ export class AppConfig {
     this.workerConcurrency = env.WORKER_CONCURRENCY;
     this.workerClaimIdleMs = parseDurationMs(env.WORKER_CLAIM_IDLE);
     this.workerLingerMs = env.WORKER_LINGER_MS;
+    this.workerMaxDeliveries = env.WORKER_MAX_DELIVERIES;
+    this.writerStallAfterMs = parseDurationMs(env.WRITER_STALL_AFTER);
     this.pgLockTimeoutMs = parseDurationMs(env.PG_LOCK_TIMEOUT);
     this.fastPath = env.FAST_PATH;
   }

@@ -158,6 +158,16 @@ export const envVariables = {
     schema: duration.default('10s'),
     description: "after this long a dead worker's unacknowledged entries are claimed by a live one",
   },
+  WORKER_MAX_DELIVERIES: {
+    schema: int(1, 1000).default(5),
+    description:
+      'times a booking log entry is delivered to writers (a crash loop redelivers it) before it goes to the dead letters untried',
+  },
+  WRITER_STALL_AFTER: {
+    schema: duration.default('15s'),
+    description:
+      'readiness reports the booking writer failing when the oldest unwritten booking log entry is older than this',
+  },
   GOODS_LOCAL_CACHE_MS: {
     schema: int(0, 60_000).default(200),
     description:

@@ -18,6 +18,11 @@ export class Sql {
     this.pool = (db.driver as PostgresDriver).master as Pool;
   }
 
+  /** Outside the application (scripts, tests): plain SQL on a pool of one's own. */
+  static onPool(pool: Pool): Sql {
+    return new Sql({ driver: { master: pool } } as unknown as DataSource);
+  }
+
   async rows<T extends QueryResultRow>(
     text: string,
     params: unknown[] = [],
@@ -53,20 +58,28 @@ export class Sql {
   /**
    * Run `work` in one transaction on one connection; rolls back on any error. `first`
    * (statements without parameters: SET LOCAL, LOCK TABLE) runs with the BEGIN, in the same
-   * round trip.
+   * round trip. A connection that breaks meanwhile (PostgreSQL restarting) fails the statement
+   * in flight and leaves the pool; pg also emits 'error' on the client, which the pool listens
+   * to only while the client is idle, and an 'error' nobody listens to would end the process.
    */
   async transaction<T>(work: (tx: PoolClient) => Promise<T>, first?: string): Promise<T> {
     const client = await this.pool.connect();
+    let broken: Error | undefined;
+    const onError = (error: Error) => (broken = error);
+    client.on('error', onError);
     try {
       await client.query(first ? `BEGIN; ${first}` : 'BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      if (!broken) {
+        await client.query('ROLLBACK').catch((rollback: Error) => (broken = rollback));
+      }
       throw error;
     } finally {
-      client.release();
+      client.removeListener('error', onError);
+      client.release(broken);
     }
   }
 }

@@ -36,6 +36,7 @@ export interface ScriptCommands {
   settleBookings(...keysAndArgs: (string | number)[]): Promise<number>;
   ensureGroup(stream: string, group: string): Promise<number>;
   releaseBooking(...keysAndArgs: (string | number)[]): Promise<number>;
+  retryDeadLetter(...keysAndArgs: (string | number)[]): Promise<string | number>;
 }
 
 export type ScriptedRedis = Redis & ScriptCommands;

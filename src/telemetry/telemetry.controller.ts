@@ -19,6 +19,7 @@ import { ErrorBodyDto } from '../common/error-body.dto';
 import { ErrorCode } from '../common/error-codes';
 import { REDIS } from '../redis/redis.module';
 import type { ScriptedRedis } from '../redis/scripts';
+import { WriterHealth } from '../booking/writer-health';
 import { processMetrics } from '../booking/writer-thread';
 import { registry } from './metrics';
 
@@ -30,6 +31,7 @@ export class TelemetryController {
     private readonly db: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     @Inject(REDIS) private readonly redis: ScriptedRedis,
+    private readonly writer: WriterHealth,
   ) {}
 
   @Get('health/live')
@@ -42,7 +44,8 @@ export class TelemetryController {
   @Get('health/ready')
   @HealthCheck()
   @ApiOperation({
-    summary: 'Readiness: PostgreSQL and Redis answer (503 SERVICE_UNAVAILABLE otherwise)',
+    summary:
+      'Readiness: PostgreSQL and Redis answer and the booking writer keeps up (503 SERVICE_UNAVAILABLE otherwise)',
   })
   @ApiServiceUnavailableResponse({
     type: ErrorBodyDto,
@@ -67,6 +70,17 @@ export class TelemetryController {
   }
 
   private check(): Promise<HealthCheckResult> {
+    const writer = () =>
+      this.indicators
+        .check('writer')
+        .attempt(async () => {
+          const { ok, backlog, problem } = await this.writer.check();
+          if (!ok) {
+            throw new Error(problem);
+          }
+          return { ...backlog };
+        })
+        .withTimeout(1500);
     return this.health.check([
       () => this.db.pingCheck('postgres', { timeout: 1500 }),
       () =>
@@ -76,6 +90,7 @@ export class TelemetryController {
             await this.redis.ping();
           })
           .withTimeout(1500),
+      ...(this.writer.applies ? [writer] : []),
     ]);
   }
 

@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
 import pg from 'pg';
-import type { DataSource } from 'typeorm';
 
 import { BookingRepository } from '../../src/booking/booking.repository';
 import type { LoggedBooking } from '../../src/booking/booking.types';
@@ -19,9 +18,7 @@ describe('the booking writer batch', () => {
   let seq = 0;
   before(async () => {
     pool = new pg.Pool({ connectionString: await freshDatabaseUrl(), max: 1 });
-    repository = new BookingRepository(
-      new Sql({ driver: { master: pool } } as unknown as DataSource),
-    );
+    repository = new BookingRepository(Sql.onPool(pool));
     const hostId = (
       await pool.query(
         `INSERT INTO users (email, nickname, password_hash, role) VALUES ('wh@x.io', 'wh', 'x', 'host') RETURNING id`,

@@ -175,5 +175,77 @@ describe('Redis scripts on a real Redis', () => {
       assert.deepEqual(await redis.hgetall(bookingKeys.goodsUsers(41)), { '7': '1' });
       assert.equal(await redis.exists(bookingKeys.record(confirmed)), 0);
     });
+
+    it("keeps a dead letter once however often its batch is settled, and a rejection returns the record's quantity, not the outcome's", async () => {
+      const state = new BookingState(redis, config);
+      const goods = {
+        id: 42,
+        bookingLimit: 10,
+        bookingCount: 0,
+        maxPerUser: 5,
+        saleStartsAt: null,
+        saleEndsAt: null,
+      };
+      await state.load(goods, new Map());
+      await redis.ensureGroup(bookingKeys.log, WRITERS_GROUP);
+      const { bookingId } = await state.admit({
+        goodsId: 42,
+        userId: 9,
+        quantity: 3,
+        bookingId: randomUUID(),
+      });
+      const garbage = await redis.xadd(bookingKeys.log, '*', 'junk', 'x');
+      const reply = (await redis.xreadgroup(
+        'GROUP',
+        WRITERS_GROUP,
+        'test',
+        'COUNT',
+        10,
+        'STREAMS',
+        bookingKeys.log,
+        '>',
+      )) as [string, [string, string[]][]][];
+      const entryIds = reply[0][1].map(([id]) => id);
+      assert.equal(entryIds.length, 2);
+      const left = async () => Number(await redis.hget(bookingKeys.goods(42), 'left'));
+      assert.equal(await left(), 7);
+      // An outcome whose fields lie (a malformed entry's): the record says 3 seats of user 9.
+      const outcome: BookingOutcome = {
+        id: bookingId,
+        goodsId: 42,
+        userId: 1,
+        quantity: 1,
+        status: 'REJECTED',
+        reason: 'UNPROCESSABLE',
+      };
+      const letter = {
+        streamId: garbage!,
+        fields: ['junk', 'x'],
+        error: 'id is not a UUID',
+        deliveries: 1,
+      };
+      await state.settle([outcome], entryIds, WRITERS_GROUP, [letter]);
+      await state.settle([outcome], entryIds, WRITERS_GROUP, [letter]);
+      assert.equal(await left(), 10);
+      assert.deepEqual(await redis.hgetall(bookingKeys.goodsUsers(42)), {});
+      const dead = await redis.xrange(bookingKeys.deadLetters, '-', '+');
+      assert.equal(dead.length, 1);
+      const fields = Object.fromEntries(
+        dead[0][1].flatMap((v, i, all) => (i % 2 === 0 ? [[v, all[i + 1]]] : [])),
+      );
+      assert.deepEqual(
+        { ...fields, at: undefined },
+        {
+          entry: garbage,
+          fields: '["junk","x"]',
+          error: 'id is not a UUID',
+          deliveries: '1',
+          at: undefined,
+        },
+      );
+      assert.ok(Math.abs(Number(fields.at) - Date.now()) < 5_000, fields.at);
+      assert.equal(await redis.xlen(bookingKeys.log), 0);
+      assert.ok(Number(await redis.get(bookingKeys.lastSettled)) > 0);
+    });
   });
 });

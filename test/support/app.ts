@@ -14,6 +14,8 @@ export const TEST_PASSWORD = 'Passw0rd!';
 /** The run's Redis, read before any test overrides REDIS_URL for its app. */
 const RUN_REDIS_URL = testEnv('REDIS_URL');
 let passwordHash: Promise<string> | undefined;
+/** What the last start's `env` set: the next start begins without it. */
+let overridden: string[] = [];
 
 export interface Reply<T = any> {
   status: number;
@@ -57,6 +59,8 @@ export class TestApp {
   static async start(env: Record<string, string> = {}): Promise<TestApp> {
     const databaseUrl = env.DATABASE_URL ?? (await freshDatabaseUrl());
     const redisPrefix = env.REDIS_KEY_PREFIX ?? freshRedisPrefix();
+    overridden.forEach((name) => delete process.env[name]);
+    overridden = Object.keys(env);
     Object.assign(process.env, {
       NODE_ENV: 'test',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',

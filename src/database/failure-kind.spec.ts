@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { failureKind } from './failure-kind';
+
+const pgFailure = (code: string) => Object.assign(new Error(`sqlstate ${code}`), { code });
+
+describe('failureKind (retry a batch as it is, or split it)', () => {
+  const cases: [string, unknown, 'retryable' | 'final'][] = [
+    ['a trigger that raises (P0001)', pgFailure('P0001'), 'final'],
+    ['a check constraint (23514)', pgFailure('23514'), 'final'],
+    ['a unique violation (23505)', pgFailure('23505'), 'final'],
+    ['a foreign key (23503)', pgFailure('23503'), 'final'],
+    ['a value that does not parse (22P02)', pgFailure('22P02'), 'final'],
+    ['an integer out of range (22003)', pgFailure('22003'), 'final'],
+    ['a serialization failure (40001)', pgFailure('40001'), 'retryable'],
+    ['a deadlock (40P01)', pgFailure('40P01'), 'retryable'],
+    ['a lock timeout (55P03)', pgFailure('55P03'), 'retryable'],
+    ['a statement timeout (57014)', pgFailure('57014'), 'retryable'],
+    ['an admin shutdown (57P01)', pgFailure('57P01'), 'retryable'],
+    ['a server starting up (57P03)', pgFailure('57P03'), 'retryable'],
+    ['a connection failure (08006)', pgFailure('08006'), 'retryable'],
+    ['too many connections (53300)', pgFailure('53300'), 'retryable'],
+    ['an undefined column, a bad deploy (42703)', pgFailure('42703'), 'retryable'],
+    ['a refused connection', pgFailure('ECONNREFUSED'), 'retryable'],
+    ['a broken pipe', pgFailure('EPIPE'), 'retryable'],
+    ['a terminated connection', new Error('Connection terminated unexpectedly'), 'retryable'],
+    ['a Redis error', new Error('Connection is closed.'), 'retryable'],
+    ['not an error at all', 'boom', 'retryable'],
+  ];
+  for (const [name, error, kind] of cases) {
+    it(`${name}: ${kind}`, () => assert.equal(failureKind(error), kind));
+  }
+});

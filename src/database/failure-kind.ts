@@ -1,0 +1,33 @@
+import { pgError } from './sql';
+
+/**
+ * Whether a failed unit of work may succeed if tried again as it is (`retryable`), or will
+ * fail the same way for the same data (`final`): the booking writer retries the first and
+ * splits a batch on the second until the entries that fail are alone.
+ */
+export type FailureKind = 'retryable' | 'final';
+
+/**
+ * SQLSTATE classes that belong to the data a statement carries: a value that does not parse
+ * or fit (22), a constraint (23), a trigger that raises (P0), a view's check option (44).
+ * They fail the same way every time for the same row.
+ */
+const FINAL_CLASSES = new Set(['22', '23', 'P0', '44']);
+
+/**
+ * Everything else is retried:
+ * - connection loss (08, and errors with no SQLSTATE: ECONNRESET, "Connection terminated"),
+ *   serialization failure and deadlock (40), lock and statement timeouts (55P03, 57014),
+ *   PostgreSQL starting up or shutting down (57P01-57P03), out of resources (53);
+ * - and errors of the statement or the server rather than of a row (42 an undefined column,
+ *   0A, XX, 58 …): every entry would fail alike, so splitting the batch would dead-letter a
+ *   whole sale for a bad deploy. The writer stalls instead, and readiness says so.
+ */
+export function failureKind(error: unknown): FailureKind {
+  const { code } = pgError(error);
+  return typeof code === 'string' &&
+    /^[\dA-Z]{5}$/.test(code) &&
+    FINAL_CLASSES.has(code.slice(0, 2))
+    ? 'final'
+    : 'retryable';
+}
