@@ -144,7 +144,7 @@ const jwt = load('jsonwebtoken');
 const { createRedis } = load(join(root, 'dist', 'redis', 'redis.module.js'));
 const { runMigrations } = load(join(root, 'dist', 'database', 'data-source.js'));
 const { auditRun, waitForLogDrained } = load(join(root, 'dist', 'booking', 'audit.js'));
-const { bookingKeys } = load(join(root, 'dist', 'booking', 'booking.keys.js'));
+const { stockKeys } = load(join(root, 'dist', 'stock', 'stock.keys.js'));
 
 const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 
@@ -341,9 +341,7 @@ async function unprepare(db, redis, prepared, prefix) {
   await db.query(`DELETE FROM users WHERE id = ANY($1::int[])`, [[host, ...userIds]]);
   if (redis) {
     // The goods' booking state, and every cached goods read (as a goods write does).
-    await redis.del(
-      ...goodsIds.flatMap((id) => [bookingKeys.goods(id), bookingKeys.goodsUsers(id)]),
-    );
+    await redis.del(...goodsIds.flatMap((id) => [stockKeys.goods(id), stockKeys.goodsUsers(id)]));
     await redis.incr('goods:gen');
     // Its users' idempotency keys (booking records go when their bookings settle).
     const users = new Set(userIds.map(String));

@@ -3,8 +3,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
 import type { ScriptedRedis } from '../redis/scripts';
+import { StockService } from '../stock/stock.service';
+import { stockKeys } from '../stock/stock.keys';
 import { bookingKeys } from './booking.keys';
-import type { BookingOutcome, GoodsBookingState } from './booking.types';
+import type { BookingOutcome } from './booking.types';
 
 export enum Admission {
   Admitted = 1,
@@ -74,24 +76,10 @@ const MAX_ADMISSIONS_PER_CALL = 200;
 /** The Redis half of the booking path: one script call per operation. */
 @Injectable()
 export class BookingState {
-  /** Per goods, how often this process changed its stock: local read caches compare it. */
-  private readonly stockChanges = new Map<number, number>();
-
-  private allStockChanges = 0;
-
-  /** Changes of one goods' stock by this process; without an id, of any goods' stock. */
-  stockVersion(goodsId?: number): number {
-    return goodsId === undefined ? this.allStockChanges : (this.stockChanges.get(goodsId) ?? 0);
-  }
-
-  private changedStock(goodsId: number): void {
-    this.stockChanges.set(goodsId, this.stockVersion(goodsId) + 1);
-    this.allStockChanges++;
-  }
-
   constructor(
     @Inject(REDIS) private readonly redis: ScriptedRedis,
     private readonly config: AppConfig,
+    private readonly stock: StockService,
   ) {}
 
   /** Requests waiting for this turn of the event loop's admission script. */
@@ -140,7 +128,7 @@ export class BookingState {
     let answer: (string | number)[];
     try {
       answer = await this.redis.admitBookings(
-        bookingKeys.goodsPrefix,
+        stockKeys.goodsPrefix,
         bookingKeys.recordPrefix,
         bookingKeys.idempotencyPrefix,
         bookingKeys.log,
@@ -159,39 +147,10 @@ export class BookingState {
     batch.forEach(({ request, resolve }, i) => {
       const code = answer[i * 3] as Admission;
       if (code === Admission.Admitted) {
-        this.changedStock(request.goodsId);
+        this.stock.changed(request.goodsId);
       }
       resolve({ code, bookingId: answer[i * 3 + 1] as string, detail: answer[i * 3 + 2] });
     });
-  }
-
-  /** Load a goods' live state unless present; `active` is each user's confirmed quantity. */
-  async load(goods: GoodsBookingState, active: Map<number, number>, pending = 0): Promise<boolean> {
-    const pairs = [...active].flatMap(([userId, quantity]) => [userId, quantity]);
-    const loaded = await this.redis.loadGoods(
-      bookingKeys.goods(goods.id),
-      bookingKeys.goodsUsers(goods.id),
-      goods.bookingLimit - goods.bookingCount - pending,
-      goods.maxPerUser,
-      goods.saleStartsAt?.getTime() ?? 0,
-      goods.saleEndsAt?.getTime() ?? 0,
-      ...pairs,
-    );
-    return loaded === 1;
-  }
-
-  async update(goods: Omit<GoodsBookingState, 'bookingCount'>, limitDelta: number): Promise<void> {
-    await this.redis.updateGoods(
-      bookingKeys.goods(goods.id),
-      limitDelta,
-      goods.maxPerUser,
-      goods.saleStartsAt?.getTime() ?? 0,
-      goods.saleEndsAt?.getTime() ?? 0,
-    );
-  }
-
-  async forget(goodsId: number): Promise<void> {
-    await this.redis.del(bookingKeys.goods(goodsId), bookingKeys.goodsUsers(goodsId));
   }
 
   /**
@@ -210,10 +169,10 @@ export class BookingState {
     if (outcomes.length === 0 && logEntryIds.length === 0) {
       return;
     }
-    outcomes.forEach((o) => o.status === 'REJECTED' && this.changedStock(o.goodsId));
+    outcomes.forEach((o) => o.status === 'REJECTED' && this.stock.changed(o.goodsId));
     await this.redis.settleBookings(
       bookingKeys.recordPrefix,
-      bookingKeys.goodsPrefix,
+      stockKeys.goodsPrefix,
       bookingKeys.log,
       bookingKeys.deadLetters,
       bookingKeys.lastSettled,
@@ -223,22 +182,6 @@ export class BookingState {
       ...logEntryIds,
       ...deadLetters.flatMap((d) => [d.streamId, JSON.stringify(d.fields), d.error, d.deliveries]),
       ...outcomes.flatMap((o) => [o.id, o.status]),
-    );
-  }
-
-  async release(
-    goodsId: number,
-    ownerId: number,
-    quantity: number,
-    promotedUserIds: number[],
-  ): Promise<number> {
-    this.changedStock(goodsId);
-    return this.redis.releaseBooking(
-      bookingKeys.goods(goodsId),
-      bookingKeys.goodsUsers(goodsId),
-      ownerId,
-      quantity,
-      ...promotedUserIds,
     );
   }
 
@@ -261,16 +204,6 @@ export class BookingState {
       return [];
     }
     return (await this.redis.mget(bookingIds.map((id) => bookingKeys.record(id)))).map(parseRecord);
-  }
-
-  /** Live stock of several goods in one round trip (undefined where not loaded). */
-  async remainingOf(goodsIds: number[]): Promise<(number | undefined)[]> {
-    const pipeline = this.redis.pipeline();
-    goodsIds.forEach((id) => pipeline.hget(bookingKeys.goods(id), 'left'));
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([error, left]) =>
-      error || left === null ? undefined : Math.max(0, Number(left)),
-    );
   }
 
   async publish(outcomes: BookingOutcome[]): Promise<void> {

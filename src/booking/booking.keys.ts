@@ -1,14 +1,11 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Every Redis key of the booking path (the client adds REDIS_KEY_PREFIX). Scripts that walk
- * several goods or bookings get the `…Prefix` forms and build keys themselves, which is fine
- * on one Redis (and would need hash tags on a cluster).
+ * Every Redis key of the booking path (the client adds REDIS_KEY_PREFIX); live stock's are in
+ * src/stock/stock.keys.ts. Scripts that walk several bookings get the `…Prefix` forms and build
+ * keys themselves, which is fine on one Redis (and would need hash tags on a cluster).
  */
 export const bookingKeys = {
-  goods: (goodsId: number | string) => `bk:g:${goodsId}`,
-  goodsUsers: (goodsId: number | string) => `bk:g:${goodsId}:u`,
-  goodsPrefix: 'bk:g:',
   /** A PENDING booking's record, 'PENDING|goodsId|userId|quantity|' (lua/admit-bookings-5.lua), gone once settled. */
   record: (bookingId: string) => `bk:r:${bookingId}`,
   recordPrefix: 'bk:r:',

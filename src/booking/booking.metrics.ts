@@ -8,6 +8,7 @@ import { REDIS } from '../redis/redis.module';
 import type { ScriptedRedis } from '../redis/scripts';
 import { registry } from '../telemetry/metrics';
 import { bookingKeys } from './booking.keys';
+import { stockKeys } from '../stock/stock.keys';
 import { readWriterBacklog } from './writer-health';
 import type { BookingOutcome, LoggedBooking } from './booking.types';
 
@@ -79,7 +80,7 @@ function registerGauges(redis: ScriptedRedis, prefix: string): void {
         const [next, keys] = await redis.scan(
           cursor,
           'MATCH',
-          `${prefix}${bookingKeys.goodsPrefix}*`,
+          `${prefix}${stockKeys.goodsPrefix}*`,
           'COUNT',
           500,
         );
@@ -88,7 +89,7 @@ function registerGauges(redis: ScriptedRedis, prefix: string): void {
           .map((k) => /:(\d+)$/.exec(k)?.[1])
           .filter((id): id is string => id !== undefined);
         const pipeline = redis.pipeline();
-        goodsIds.forEach((id) => pipeline.hget(bookingKeys.goods(id), 'left'));
+        goodsIds.forEach((id) => pipeline.hget(stockKeys.goods(id), 'left'));
         const results = (await pipeline.exec()) ?? [];
         goodsIds.forEach((id, i) => {
           const left = results[i]?.[1];

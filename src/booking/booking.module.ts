@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 
+import { StockModule } from '../stock/stock.module';
+
 import { BookingState } from './booking-state';
 import { BookingEvents } from './booking-events';
 import { BookingController } from './booking.controller';
@@ -11,6 +13,7 @@ import { WriterHealth } from './writer-health';
 import { WriterThreadShutdown } from './writer-thread';
 
 @Module({
+  imports: [StockModule],
   controllers: [BookingController],
   providers: [
     BookingService,

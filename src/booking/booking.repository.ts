@@ -1,14 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import type { StockState } from '../stock/stock.types';
 import type { PoolClient } from 'pg';
 
 import { failureKind } from '../database/failure-kind';
 import { Queryable, Sql } from '../database/sql';
-import type {
-  BookingOutcome,
-  BookingStatus,
-  GoodsBookingState,
-  LoggedBooking,
-} from './booking.types';
+import { StockRepository } from '../stock/stock.repository';
+import type { BookingOutcome, BookingStatus, LoggedBooking } from './booking.types';
 
 export interface BookingRow {
   id: string;
@@ -20,9 +17,6 @@ export interface BookingRow {
   requestedAt: string;
   goodsTitle?: string;
 }
-
-const GOODS_STATE = `id, booking_limit AS "bookingLimit", booking_count AS "bookingCount",
-  max_per_user AS "maxPerUser", sale_starts_at AS "saleStartsAt", sale_ends_at AS "saleEndsAt"`;
 
 const BOOKING_COLUMNS = `b.id, b.goods_id AS "goodsId", b.user_id AS "userId", b.quantity, b.status, b.reason,
   to_char(b.requested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "requestedAt"`;
@@ -43,12 +37,13 @@ type Decision = BookingOutcome & { requestedAtMs: number; idempotencyKey: string
 
 @Injectable()
 export class BookingRepository {
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly stock: StockRepository,
+  ) {}
 
-  getGoodsState(goodsId: number): Promise<GoodsBookingState | undefined> {
-    return this.sql.one<GoodsBookingState>(`SELECT ${GOODS_STATE} FROM goods WHERE id = $1`, [
-      goodsId,
-    ]);
+  getGoodsState(goodsId: number): Promise<StockState | undefined> {
+    return this.stock.get(goodsId);
   }
 
   /** Each user's confirmed quantity of one goods: every holder's, or only `userIds`'. */
@@ -94,12 +89,7 @@ export class BookingRepository {
       // acknowledged; what failed in between comes back claimed, as redelivered), unless another
       // writer claimed them from this one meanwhile: the insert finds those (below).
       const stored = redelivered ? await this.storedOutcomes(ids, tx) : [];
-      const goods = await this.sql.prepared<GoodsBookingState>(
-        'batch-goods',
-        `SELECT ${GOODS_STATE} FROM goods WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE`,
-        [goodsIds],
-        tx,
-      );
+      const goods = await this.stock.lockMany(goodsIds, tx);
       // Only the (goods, user) pairs of this batch, one index probe each. `goods_id = ANY(..)
       // AND user_id = ANY(..)` probed every goods × user combination (20 goods × 500 users:
       // 10,000 descents, 2 → 12 ms a batch as the table grew), and a plain join over unnest()
@@ -143,15 +133,7 @@ export class BookingRepository {
           deltas.set(d.goodsId, (deltas.get(d.goodsId) ?? 0) + d.quantity);
         }
       }
-      if (deltas.size > 0) {
-        await this.sql.prepared(
-          'batch-count',
-          `UPDATE goods g SET booking_count = g.booking_count + d.n, updated_at = now()
-           FROM unnest($1::int[], $2::int[]) AS d(id, n) WHERE g.id = d.id`,
-          [[...deltas.keys()], [...deltas.values()]],
-          tx,
-        );
-      }
+      await this.stock.addBooked(deltas, tx);
       // A row not inserted is already there under its id (another writer stored the same entry:
       // it claimed them from this one, thinking it dead), or was refused by the idempotency index
       // (it duplicates an earlier request: Redis lost the key). Rare: looked up only then.
@@ -298,11 +280,7 @@ export class BookingRepository {
       if (!found) {
         return { outcome: 'missing' as const };
       }
-      const goods = (await this.sql.one<GoodsBookingState>(
-        `SELECT ${GOODS_STATE} FROM goods WHERE id = $1 FOR UPDATE`,
-        [found.goodsId],
-        tx,
-      ))!;
+      const goods = (await this.stock.lock(found.goodsId, tx))!;
       const cancelled = await this.sql.one<BookingRow>(
         `UPDATE bookings b SET status = 'CANCELLED', cancelled_at = now()
          WHERE b.id = $1 AND b.status = 'CONFIRMED' RETURNING ${BOOKING_COLUMNS}`,
@@ -318,17 +296,14 @@ export class BookingRepository {
         return { outcome: 'not-confirmed' as const, status: current!.status };
       }
       const promoted = await this.promote(tx, goods, cancelled.quantity, newBookingIds);
-      await tx.query(
-        `UPDATE goods SET booking_count = booking_count - $2 + $3, updated_at = now() WHERE id = $1`,
-        [goods.id, cancelled.quantity, promoted.length],
-      );
+      await this.stock.moveBooked(goods.id, promoted.length - cancelled.quantity, tx);
       return { outcome: 'cancelled' as const, booking: cancelled, promoted };
     });
   }
 
   private async promote(
     tx: PoolClient,
-    goods: GoodsBookingState,
+    goods: StockState,
     seats: number,
     newBookingId: () => string,
   ): Promise<{ userId: number; bookingId: string }[]> {
@@ -400,11 +375,7 @@ export class BookingRepository {
   > {
     return this.sql.transaction(async (tx) => {
       await tx.query(`SELECT set_config('lock_timeout', $1, true)`, [`${request.lockTimeoutMs}ms`]);
-      const goods = await this.sql.one<GoodsBookingState>(
-        `SELECT ${GOODS_STATE} FROM goods WHERE id = $1 FOR UPDATE`,
-        [request.goodsId],
-        tx,
-      );
+      const goods = await this.stock.lock(request.goodsId, tx);
       if (!goods) {
         return { outcome: 'missing' as const };
       }
@@ -450,10 +421,7 @@ export class BookingRepository {
       if (!booking) {
         return { outcome: 'user-removed' as const };
       }
-      await tx.query(
-        `UPDATE goods SET booking_count = booking_count + $2, updated_at = now() WHERE id = $1`,
-        [goods.id, request.quantity],
-      );
+      await this.stock.moveBooked(goods.id, request.quantity, tx);
       return { outcome: 'confirmed' as const, booking };
     });
   }
@@ -500,7 +468,7 @@ export class BookingRepository {
 
 /** Why the pg-lock strategy refuses a request, if it does (pure). */
 function refuse(
-  goods: GoodsBookingState,
+  goods: StockState,
   held: number,
   quantity: number,
   now: Date,
@@ -527,7 +495,7 @@ function refuse(
 export function decide(
   entries: LoggedBooking[],
   stored: BookingOutcome[],
-  goods: GoodsBookingState[],
+  goods: StockState[],
   active: { goodsId: number; userId: number; quantity: number }[],
   missingUsers: ReadonlySet<number> = new Set(),
 ): Decision[] {

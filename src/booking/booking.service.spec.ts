@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { AppError } from '../common/app-error';
 import { ErrorCode } from '../common/error-codes';
 import type { AppConfig } from '../config/app-config';
+import type { StockService } from '../stock/stock.service';
 import { Admission, type BookingState, type LiveBooking } from './booking-state';
 import type { BookingEvents } from './booking-events';
 import type { BookingMetrics } from './booking.metrics';
@@ -38,7 +39,8 @@ function serviceWhere(live: LiveBooking | undefined, row: Partial<BookingRow> | 
   } as unknown as BookingEvents;
   const metrics = { count: () => undefined } as unknown as BookingMetrics;
   const config = { bookingStrategy: 'redis' } as AppConfig;
-  const service = new BookingService(config, state, repository, events, metrics);
+  const stock = {} as StockService;
+  const service = new BookingService(config, state, stock, repository, events, metrics);
   const book = () => service.book(who, 1, { quantity: 1 }, { waitMs: 5000 });
   return { book, rowsRead };
 }

@@ -7,6 +7,7 @@ import { AppError } from '../common/app-error';
 import { ErrorCode } from '../common/error-codes';
 import { AppConfig } from '../config/app-config';
 import { pgError, PG_FOREIGN_KEY_VIOLATION } from '../database/sql';
+import { StockService } from '../stock/stock.service';
 import { Admission, AdmissionResult, BookingState } from './booking-state';
 import { BookingEvents } from './booking-events';
 import {
@@ -98,6 +99,7 @@ export class BookingService {
   constructor(
     private readonly config: AppConfig,
     private readonly state: BookingState,
+    private readonly stock: StockService,
     private readonly repository: BookingRepository,
     private readonly events: BookingEvents,
     private readonly metrics: BookingMetrics,
@@ -157,7 +159,7 @@ export class BookingService {
       throw new AppError(ErrorCode.NotFound, 'No such goods.');
     }
     const active = await this.repository.heldBy(goodsId);
-    await redisOr503(() => this.state.load(goods, active));
+    await redisOr503(() => this.stock.load(goods, active));
   }
 
   private async awaitOutcome(pending: BookingDto, waitMs: number): Promise<BookingAnswer> {
@@ -278,7 +280,7 @@ export class BookingService {
     ];
     if (this.config.bookingStrategy === 'redis') {
       // Committed in PostgreSQL: now Redis follows (if this fails, reconcile repairs it).
-      await this.state
+      await this.stock
         .release(
           booking.goodsId,
           who.id,
@@ -310,7 +312,7 @@ export class BookingService {
     }
     let remaining = goods.bookingLimit - goods.bookingCount;
     if (this.config.bookingStrategy === 'redis') {
-      remaining = (await redisOr503(() => this.state.remainingOf([goodsId])))[0] ?? remaining;
+      remaining = (await redisOr503(() => this.stock.remainingOf([goodsId])))[0] ?? remaining;
     }
     if (remaining > 0) {
       throw new AppError(ErrorCode.NotSoldOut);

@@ -21,13 +21,3 @@ export interface BookingOutcome {
   /** A waitlisted user's new booking, made by a cancellation. */
   promoted?: boolean;
 }
-
-/** What the booking path needs of a goods. */
-export interface GoodsBookingState {
-  id: number;
-  bookingLimit: number;
-  bookingCount: number;
-  maxPerUser: number;
-  saleStartsAt: Date | null;
-  saleEndsAt: Date | null;
-}

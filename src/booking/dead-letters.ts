@@ -2,9 +2,11 @@ import type { Pool } from 'pg';
 
 import { Sql } from '../database/sql';
 import type { ScriptedRedis } from '../redis/scripts';
+import { StockRepository } from '../stock/stock.repository';
 import { readEntry } from './booking-log';
 import { PENDING_TTL_SECONDS } from './booking-state';
 import { bookingKeys } from './booking.keys';
+import { stockKeys } from '../stock/stock.keys';
 import { BookingRepository } from './booking.repository';
 
 /** One dead letter: a booking log entry the writer could not take, and why. */
@@ -68,7 +70,8 @@ export async function retryDeadLetters(
   redis: ScriptedRedis,
   ids: string[],
 ): Promise<RetryResult[]> {
-  const repository = new BookingRepository(Sql.onPool(db));
+  const sql = Sql.onPool(db);
+  const repository = new BookingRepository(sql, new StockRepository(sql));
   const results: RetryResult[] = [];
   for (const id of ids) {
     const [letter] = await redis.xrange(bookingKeys.deadLetters, id, id);
@@ -86,7 +89,7 @@ export async function retryDeadLetters(
       bookingKeys.deadLetters,
       bookingKeys.log,
       bookingKeys.recordPrefix,
-      bookingKeys.goodsPrefix,
+      stockKeys.goodsPrefix,
       id,
       PENDING_TTL_SECONDS,
       ...pending,

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import type { StockState } from '../stock/stock.types';
 import { describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
 import { decide } from './booking.repository';
-import type { GoodsBookingState, LoggedBooking } from './booking.types';
+import type { LoggedBooking } from './booking.types';
 
 const goodsArb = fc.record({
   id: fc.constant(1),
@@ -27,7 +28,7 @@ describe('decide (the batch writer, pure)', () => {
         ),
         (g, alreadyBooked, requests) => {
           const count = Math.min(alreadyBooked, g.bookingLimit);
-          const goods: GoodsBookingState = {
+          const goods: StockState = {
             ...g,
             bookingCount: count,
             saleStartsAt: null,

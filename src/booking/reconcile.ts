@@ -1,9 +1,12 @@
 import type { Pool } from 'pg';
 
+import type { StockState } from '../stock/stock.types';
+import { Sql } from '../database/sql';
 import type { ScriptedRedis } from '../redis/scripts';
+import { StockRepository } from '../stock/stock.repository';
 import { readEntry } from './booking-log';
 import { bookingKeys } from './booking.keys';
-import type { GoodsBookingState } from './booking.types';
+import { stockKeys } from '../stock/stock.keys';
 
 export interface Drift {
   goodsId: number;
@@ -20,7 +23,7 @@ export interface ReconcileReport {
 }
 
 interface Truth {
-  goods: GoodsBookingState[];
+  goods: StockState[];
   /** goodsId → userId → quantity, confirmed in PostgreSQL plus admitted and not yet written. */
   held: Map<number, Map<number, number>>;
   /** goodsId → quantity admitted and not yet written. */
@@ -43,12 +46,7 @@ function add(
  * already committed but not yet acknowledged are recognised by their booking id).
  */
 async function readTruth(db: Pool, redis: ScriptedRedis): Promise<Truth> {
-  const goods = (
-    await db.query<GoodsBookingState>(
-      `SELECT id, booking_limit AS "bookingLimit", booking_count AS "bookingCount", max_per_user AS "maxPerUser",
-              sale_starts_at AS "saleStartsAt", sale_ends_at AS "saleEndsAt" FROM goods ORDER BY id`,
-    )
-  ).rows;
+  const goods = await new StockRepository(Sql.onPool(db)).all();
   const held = new Map<number, Map<number, number>>();
   const confirmed = await db.query<{ goodsId: number; userId: number; quantity: number }>(
     `SELECT goods_id AS "goodsId", user_id AS "userId", sum(quantity)::int AS quantity
@@ -79,7 +77,7 @@ async function readTruth(db: Pool, redis: ScriptedRedis): Promise<Truth> {
 async function findDrift(redis: ScriptedRedis, truth: Truth): Promise<Drift[]> {
   const drift: Drift[] = [];
   for (const g of truth.goods) {
-    const left = await redis.hget(bookingKeys.goods(g.id), 'left');
+    const left = await redis.hget(stockKeys.goods(g.id), 'left');
     const expected = g.bookingLimit - g.bookingCount - (truth.pending.get(g.id) ?? 0);
     if (left === null) {
       drift.push({ goodsId: g.id, what: 'missing', redis: null, expected });
@@ -88,7 +86,7 @@ async function findDrift(redis: ScriptedRedis, truth: Truth): Promise<Drift[]> {
     if (Number(left) !== expected) {
       drift.push({ goodsId: g.id, what: 'stock', redis: Number(left), expected });
     }
-    const users = await redis.hgetall(bookingKeys.goodsUsers(g.id));
+    const users = await redis.hgetall(stockKeys.goodsUsers(g.id));
     const want = truth.held.get(g.id) ?? new Map<number, number>();
     for (const userId of new Set([...want.keys(), ...Object.keys(users).map(Number)])) {
       const have = Number(users[userId] ?? 0);
@@ -128,8 +126,8 @@ async function loadMissing(db: Pool, redis: ScriptedRedis): Promise<ReconcileRep
       q,
     ]);
     const done = await redis.loadGoods(
-      bookingKeys.goods(g.id),
-      bookingKeys.goodsUsers(g.id),
+      stockKeys.goods(g.id),
+      stockKeys.goodsUsers(g.id),
       g.bookingLimit - g.bookingCount - (truth.pending.get(g.id) ?? 0),
       g.maxPerUser,
       g.saleStartsAt?.getTime() ?? 0,

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 
-import { BookingModule } from '../booking/booking.module';
+import { StockModule } from '../stock/stock.module';
 
 import { GoodsCache } from './goods.cache';
 import { GoodsController } from './goods.controller';
@@ -8,7 +8,7 @@ import { GoodsRepository } from './goods.repository';
 import { GoodsService } from './goods.service';
 
 @Module({
-  imports: [BookingModule],
+  imports: [StockModule],
   controllers: [GoodsController],
   providers: [GoodsService, GoodsRepository, GoodsCache],
   exports: [GoodsService, GoodsRepository, GoodsCache],

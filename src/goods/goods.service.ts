@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 
+import type { StockState } from '../stock/stock.types';
 import type { AuthUser } from '../auth/auth-user';
-import { BookingState } from '../booking/booking-state';
-import type { GoodsBookingState } from '../booking/booking.types';
 import { AppError } from '../common/app-error';
 import { ErrorCode } from '../common/error-codes';
 import { AppConfig } from '../config/app-config';
+import { StockService } from '../stock/stock.service';
 import { PG_CHECK_VIOLATION, pgError } from '../database/sql';
 import { Role } from '../users/user.entity';
 import { GoodsCache } from './goods.cache';
@@ -26,7 +26,7 @@ const constraintErrors: Record<string, AppError> = {
   ),
 };
 
-const toBookingState = (goods: GoodsDto): GoodsBookingState => ({
+const toStockState = (goods: GoodsDto): StockState => ({
   id: goods.id,
   bookingLimit: goods.bookingLimit,
   bookingCount: goods.bookingCount,
@@ -54,7 +54,7 @@ export class GoodsService {
   constructor(
     private readonly goods: GoodsRepository,
     private readonly cache: GoodsCache,
-    private readonly bookingState: BookingState,
+    private readonly stock: StockService,
     private readonly config: AppConfig,
   ) {}
 
@@ -73,13 +73,11 @@ export class GoodsService {
    * the TTL). Otherwise as get() and list(): from Redis, then PostgreSQL.
    */
   getJson(goodsId: number): Promise<string> {
-    return this.localJson(`d:${goodsId}`, this.bookingState.stockVersion(goodsId), () =>
-      this.get(goodsId),
-    );
+    return this.localJson(`d:${goodsId}`, this.stock.version(goodsId), () => this.get(goodsId));
   }
 
   listJson(query: ListGoodsQuery): Promise<string> {
-    return this.localJson(`l:${query.page}:${query.limit}`, this.bookingState.stockVersion(), () =>
+    return this.localJson(`l:${query.page}:${query.limit}`, this.stock.version(), () =>
       this.list(query),
     );
   }
@@ -130,7 +128,7 @@ export class GoodsService {
     if (this.config.bookingStrategy !== 'redis' || items.length === 0) {
       return items;
     }
-    const live = await this.bookingState
+    const live = await this.stock
       .remainingOf(items.map((g) => g.id))
       .catch(() => items.map(() => undefined));
     return items.map((g, i) => (live[i] === undefined ? g : { ...g, remaining: live[i] }));
@@ -146,7 +144,7 @@ export class GoodsService {
       }),
     );
     if (this.config.bookingStrategy === 'redis') {
-      await this.bookingState.load(toBookingState(created), new Map()).catch(() => undefined);
+      await this.stock.load(toStockState(created), new Map()).catch(() => undefined);
     }
     return created;
   }
@@ -163,7 +161,7 @@ export class GoodsService {
     if (!updated) {
       throw new AppError(ErrorCode.NotFound, 'No such goods.');
     }
-    await this.syncBookingState(updated, updated.bookingLimit - current.bookingLimit);
+    await this.syncStock(updated, updated.bookingLimit - current.bookingLimit);
     return updated;
   }
 
@@ -182,15 +180,15 @@ export class GoodsService {
     if (outcome === 'missing') {
       throw new AppError(ErrorCode.NotFound, 'No such goods.');
     }
-    await this.bookingState.forget(goodsId).catch(() => undefined);
+    await this.stock.forget(goodsId).catch(() => undefined);
   }
 
-  /** Keep the live booking state in step with an edit (if Redis is away, reconcile repairs it). */
-  private async syncBookingState(goods: GoodsDto, limitDelta: number): Promise<void> {
+  /** Keep the live stock in step with an edit (if Redis is away, reconcile repairs it). */
+  private async syncStock(goods: GoodsDto, limitDelta: number): Promise<void> {
     if (this.config.bookingStrategy !== 'redis') {
       return;
     }
-    await this.bookingState.update(toBookingState(goods), limitDelta).catch(() => undefined);
+    await this.stock.update(toStockState(goods), limitDelta).catch(() => undefined);
   }
 
   /** Its host or an admin; reads the database, not the cache, before a write. */

@@ -12,8 +12,8 @@ import type { Namespace, Socket } from 'socket.io';
 import { AUTH_COOKIE } from '../auth/jwt-auth.guard';
 import { TokenService } from '../auth/token.service';
 import { BookingEvents } from '../booking/booking-events';
-import { BookingState } from '../booking/booking-state';
 import type { BookingOutcome } from '../booking/booking.types';
+import { StockService } from '../stock/stock.service';
 import { REDIS } from '../redis/redis.module';
 
 const STOCK_FLUSH_MS = 250;
@@ -43,7 +43,7 @@ export class RealtimeGateway implements OnGatewayInit, OnModuleDestroy {
   constructor(
     private readonly tokens: TokenService,
     private readonly events: BookingEvents,
-    private readonly state: BookingState,
+    private readonly stock: StockService,
     @Inject(REDIS) _redis: unknown,
   ) {}
 
@@ -114,7 +114,7 @@ export class RealtimeGateway implements OnGatewayInit, OnModuleDestroy {
     if (watched.length === 0) {
       return;
     }
-    const remaining = await this.state
+    const remaining = await this.stock
       .remainingOf(watched)
       .catch(() => watched.map(() => undefined));
     watched.forEach((goodsId, i) => {

@@ -10,6 +10,7 @@ import pg from 'pg';
 
 import { auditGoods, waitForLogDrained, waitForWritten } from '../../src/booking/audit';
 import { bookingKeys, WRITERS_GROUP } from '../../src/booking/booking.keys';
+import { stockKeys } from '../../src/stock/stock.keys';
 import { listDeadLetters, retryDeadLetters, dropDeadLetter } from '../../src/booking/dead-letters';
 import { projectRoot } from '../../src/project-root';
 import { createRedis } from '../../src/redis/redis.module';
@@ -175,7 +176,7 @@ describe('a booking writer that poison entries cannot stall', () => {
       });
       // Their stock and their per-user count are back: 50 - 40 confirmed.
       assert.equal((await t.request('GET', `/api/goods/${goods.id}`)).body.remaining, 10);
-      const held = await redis.hgetall(bookingKeys.goodsUsers(goods.id));
+      const held = await redis.hgetall(stockKeys.goodsUsers(goods.id));
       assert.equal(held[quiet.id], undefined);
       assert.equal(held[waiting.id], undefined);
       assert.ok(

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 
 import { auditGoods } from '../../src/booking/audit';
-import { bookingKeys } from '../../src/booking/booking.keys';
+import { stockKeys } from '../../src/stock/stock.keys';
 import { createRedis } from '../../src/redis/redis.module';
 import type { ScriptedRedis } from '../../src/redis/scripts';
 import { freshDatabaseUrl, freshRedisPrefix, testEnv } from '../support/env';
@@ -69,9 +69,9 @@ describe('the booking audit catches a broken service', () => {
     left: number,
     users: Record<number, number>,
   ): Promise<void> {
-    await redis.hset(bookingKeys.goods(goodsId), { left, max: 1, start: 0, end: 0 });
+    await redis.hset(stockKeys.goods(goodsId), { left, max: 1, start: 0, end: 0 });
     if (Object.keys(users).length > 0) {
-      await redis.hset(bookingKeys.goodsUsers(goodsId), users);
+      await redis.hset(stockKeys.goodsUsers(goodsId), users);
     }
   }
 

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { BookingRepository } from '../../src/booking/booking.repository';
 import type { LoggedBooking } from '../../src/booking/booking.types';
 import { Sql } from '../../src/database/sql';
+import { StockRepository } from '../../src/stock/stock.repository';
 import { freshDatabaseUrl } from '../support/env';
 
 /** The writer's batch transaction against a real PostgreSQL, on one connection. */
@@ -18,7 +19,8 @@ describe('the booking writer batch', () => {
   let seq = 0;
   before(async () => {
     pool = new pg.Pool({ connectionString: await freshDatabaseUrl(), max: 1 });
-    repository = new BookingRepository(Sql.onPool(pool));
+    const sql = Sql.onPool(pool);
+    repository = new BookingRepository(sql, new StockRepository(sql));
     const hostId = (
       await pool.query(
         `INSERT INTO users (email, nickname, password_hash, role) VALUES ('wh@x.io', 'wh', 'x', 'host') RETURNING id`,

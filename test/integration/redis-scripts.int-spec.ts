@@ -4,8 +4,10 @@ import { after, before, describe, it } from 'node:test';
 
 import { Admission, BookingState } from '../../src/booking/booking-state';
 import { WRITERS_GROUP, bookingKeys } from '../../src/booking/booking.keys';
+import { stockKeys } from '../../src/stock/stock.keys';
 import type { BookingOutcome } from '../../src/booking/booking.types';
 import { AppConfig } from '../../src/config/app-config';
+import { StockService } from '../../src/stock/stock.service';
 import { GoodsCache } from '../../src/goods/goods.cache';
 import { RedisThrottlerStorage } from '../../src/rate-limit/redis-throttler.storage';
 import { createRedis } from '../../src/redis/redis.module';
@@ -114,7 +116,8 @@ describe('Redis scripts on a real Redis', () => {
     const config = { idempotencyTtlSeconds: 60, bookingRateLimitPerSecond: 10 } as AppConfig;
 
     it('settling drops the PENDING records, gives a rejection its stock back once, and empties the log', async () => {
-      const state = new BookingState(redis, config);
+      const stock = new StockService(redis);
+      const state = new BookingState(redis, config, stock);
       const goods = {
         id: 41,
         bookingLimit: 3,
@@ -123,7 +126,7 @@ describe('Redis scripts on a real Redis', () => {
         saleStartsAt: null,
         saleEndsAt: null,
       };
-      assert.equal(await state.load(goods, new Map()), true);
+      assert.equal(await stock.load(goods, new Map()), true);
       await redis.ensureGroup(bookingKeys.log, WRITERS_GROUP);
       const admitted = await Promise.all(
         [7, 8].map((userId) =>
@@ -159,25 +162,26 @@ describe('Redis scripts on a real Redis', () => {
           reason: 'SOLD_OUT',
         },
       ];
-      const left = async () => Number(await redis.hget(bookingKeys.goods(41), 'left'));
+      const left = async () => Number(await redis.hget(stockKeys.goods(41), 'left'));
       assert.equal(await left(), 1);
 
       await state.settle(outcomes, entryIds, WRITERS_GROUP);
       assert.equal(await state.getBooking(confirmed), undefined);
       assert.equal(await state.getBooking(rejected), undefined);
       assert.equal(await left(), 2, "the rejected booking's seat is back");
-      assert.deepEqual(await redis.hgetall(bookingKeys.goodsUsers(41)), { '7': '1' });
+      assert.deepEqual(await redis.hgetall(stockKeys.goodsUsers(41)), { '7': '1' });
       assert.equal(await redis.xlen(bookingKeys.log), 0);
 
       // A redelivered outcome (another writer settling the same entries) changes nothing.
       await state.settle(outcomes, entryIds, WRITERS_GROUP);
       assert.equal(await left(), 2);
-      assert.deepEqual(await redis.hgetall(bookingKeys.goodsUsers(41)), { '7': '1' });
+      assert.deepEqual(await redis.hgetall(stockKeys.goodsUsers(41)), { '7': '1' });
       assert.equal(await redis.exists(bookingKeys.record(confirmed)), 0);
     });
 
     it("keeps a dead letter once however often its batch is settled, and a rejection returns the record's quantity, not the outcome's", async () => {
-      const state = new BookingState(redis, config);
+      const stock = new StockService(redis);
+      const state = new BookingState(redis, config, stock);
       const goods = {
         id: 42,
         bookingLimit: 10,
@@ -186,7 +190,7 @@ describe('Redis scripts on a real Redis', () => {
         saleStartsAt: null,
         saleEndsAt: null,
       };
-      await state.load(goods, new Map());
+      await stock.load(goods, new Map());
       await redis.ensureGroup(bookingKeys.log, WRITERS_GROUP);
       const { bookingId } = await state.admit({
         goodsId: 42,
@@ -207,7 +211,7 @@ describe('Redis scripts on a real Redis', () => {
       )) as [string, [string, string[]][]][];
       const entryIds = reply[0][1].map(([id]) => id);
       assert.equal(entryIds.length, 2);
-      const left = async () => Number(await redis.hget(bookingKeys.goods(42), 'left'));
+      const left = async () => Number(await redis.hget(stockKeys.goods(42), 'left'));
       assert.equal(await left(), 7);
       // An outcome whose fields lie (a malformed entry's): the record says 3 seats of user 9.
       const outcome: BookingOutcome = {
@@ -227,7 +231,7 @@ describe('Redis scripts on a real Redis', () => {
       await state.settle([outcome], entryIds, WRITERS_GROUP, [letter]);
       await state.settle([outcome], entryIds, WRITERS_GROUP, [letter]);
       assert.equal(await left(), 10);
-      assert.deepEqual(await redis.hgetall(bookingKeys.goodsUsers(42)), {});
+      assert.deepEqual(await redis.hgetall(stockKeys.goodsUsers(42)), {});
       const dead = await redis.xrange(bookingKeys.deadLetters, '-', '+');
       assert.equal(dead.length, 1);
       const fields = Object.fromEntries(

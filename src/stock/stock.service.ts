@@ -1,0 +1,94 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import { REDIS } from '../redis/redis.module';
+import type { ScriptedRedis } from '../redis/scripts';
+import { stockKeys } from './stock.keys';
+import type { StockState } from './stock.types';
+
+/**
+ * Live stock in Redis, rebuildable from PostgreSQL at any time: what is left of each goods and
+ * each user's held quantity, which booking's admission takes from and its settlement returns
+ * to. The catalogue loads, edits and forgets a goods' stock here, and reads what remains.
+ */
+@Injectable()
+export class StockService {
+  /** Per goods, how often this process changed its stock: local read caches compare it. */
+  private readonly changes = new Map<number, number>();
+  private allChanges = 0;
+
+  constructor(@Inject(REDIS) private readonly redis: ScriptedRedis) {}
+
+  /** Changes of one goods' stock by this process; without an id, of any goods' stock. */
+  version(goodsId?: number): number {
+    return goodsId === undefined ? this.allChanges : (this.changes.get(goodsId) ?? 0);
+  }
+
+  /** This process changed a goods' stock (an admission, a settled rejection, a release). */
+  changed(goodsId: number): void {
+    this.changes.set(goodsId, this.version(goodsId) + 1);
+    this.allChanges++;
+  }
+
+  /**
+   * Load a goods' live stock unless present (live counters are never overwritten); `held` is
+   * each user's confirmed quantity, `pending` what is admitted and not yet written.
+   */
+  async load(goods: StockState, held: Map<number, number>, pending = 0): Promise<boolean> {
+    const pairs = [...held].flatMap(([userId, quantity]) => [userId, quantity]);
+    const loaded = await this.redis.loadGoods(
+      stockKeys.goods(goods.id),
+      stockKeys.goodsUsers(goods.id),
+      goods.bookingLimit - goods.bookingCount - pending,
+      goods.maxPerUser,
+      goods.saleStartsAt?.getTime() ?? 0,
+      goods.saleEndsAt?.getTime() ?? 0,
+      ...pairs,
+    );
+    return loaded === 1;
+  }
+
+  /** A goods edit: the stock moves by the change of bookingLimit; limits and window replaced. */
+  async update(goods: Omit<StockState, 'bookingCount'>, limitDelta: number): Promise<void> {
+    await this.redis.updateGoods(
+      stockKeys.goods(goods.id),
+      limitDelta,
+      goods.maxPerUser,
+      goods.saleStartsAt?.getTime() ?? 0,
+      goods.saleEndsAt?.getTime() ?? 0,
+    );
+  }
+
+  async forget(goodsId: number): Promise<void> {
+    await this.redis.del(stockKeys.goods(goodsId), stockKeys.goodsUsers(goodsId));
+  }
+
+  /**
+   * After a committed cancellation: the owner's quantity goes, each promoted user takes one,
+   * the rest returns to stock. Returns what is left (-1: not loaded).
+   */
+  async release(
+    goodsId: number,
+    ownerId: number,
+    quantity: number,
+    promotedUserIds: number[],
+  ): Promise<number> {
+    this.changed(goodsId);
+    return this.redis.releaseBooking(
+      stockKeys.goods(goodsId),
+      stockKeys.goodsUsers(goodsId),
+      ownerId,
+      quantity,
+      ...promotedUserIds,
+    );
+  }
+
+  /** Live stock of several goods in one round trip (undefined where not loaded). */
+  async remainingOf(goodsIds: number[]): Promise<(number | undefined)[]> {
+    const pipeline = this.redis.pipeline();
+    goodsIds.forEach((id) => pipeline.hget(stockKeys.goods(id), 'left'));
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, left]) =>
+      error || left === null ? undefined : Math.max(0, Number(left)),
+    );
+  }
+}
