@@ -40,7 +40,8 @@ import {
   ListBookingsQuery,
   WaitlistPositionDto,
 } from './booking.dto';
-import { BookingOptions, BookingService } from './booking.service';
+import type { BookingOptions } from './booking-answers';
+import { BookingService } from './booking.service';
 
 const MAX_WAIT_SECONDS = 10;
 

@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
 
+import { AppConfig } from '../config/app-config';
 import { StockModule } from '../stock/stock.module';
+import { BookingReader } from './booking-reader';
+import { BookingStrategy } from './booking-strategy';
+import { RowLockBookingStrategy } from './pg-lock-booking.strategy';
+import { RedisBookingStrategy } from './redis-booking.strategy';
 
 import { BookingState } from './booking-state';
 import { BookingEvents } from './booking-events';
@@ -17,6 +22,19 @@ import { WriterThreadShutdown } from './writer-thread';
   controllers: [BookingController],
   providers: [
     BookingService,
+    BookingReader,
+    RedisBookingStrategy,
+    RowLockBookingStrategy,
+    {
+      // Picked once: every caller gets the strategy BOOKING_STRATEGY names.
+      provide: BookingStrategy,
+      inject: [AppConfig, RedisBookingStrategy, RowLockBookingStrategy],
+      useFactory: (
+        config: AppConfig,
+        redis: RedisBookingStrategy,
+        rowLock: RowLockBookingStrategy,
+      ): BookingStrategy => (config.bookingStrategy === 'redis' ? redis : rowLock),
+    },
     BookingState,
     BookingRepository,
     BookingEvents,

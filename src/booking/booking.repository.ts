@@ -5,6 +5,7 @@ import type { PoolClient } from 'pg';
 import { failureKind } from '../database/failure-kind';
 import { Queryable, Sql } from '../database/sql';
 import { StockRepository } from '../stock/stock.repository';
+import { Refusal, refusalFor, saleTerms } from './booking-rules';
 import type { BookingOutcome, BookingStatus, LoggedBooking } from './booking.types';
 
 export interface BookingRow {
@@ -121,7 +122,7 @@ export class BookingRepository {
       const missingUsers = new Set(userIds.filter((id) => !knownIds.has(id)));
       const decisions = decide(entries, stored, goods, active, missingUsers);
       const storedIds = new Set(stored.map((x) => x.id));
-      const unstorable = new Set(['GOODS_REMOVED', 'USER_REMOVED']);
+      const unstorable = new Set<string>([Refusal.GoodsRemoved, Refusal.UserRemoved]);
       const fresh = decisions.filter(
         (d) => !storedIds.has(d.id) && !unstorable.has(d.reason ?? ''),
       );
@@ -152,7 +153,7 @@ export class BookingRepository {
           storedMeanwhile.get(d.id) ?? {
             ...outcome,
             status: 'REJECTED',
-            reason: 'DUPLICATE_REQUEST',
+            reason: Refusal.DuplicateRequest,
           }
         );
       });
@@ -204,8 +205,8 @@ export class BookingRepository {
       try {
         await this.sql.rows(
           `INSERT INTO bookings (id, goods_id, user_id, quantity, status, reason, requested_at)
-           VALUES ($1, $2, $3, $4, 'REJECTED', 'UNPROCESSABLE', $5) ON CONFLICT DO NOTHING`,
-          [r.id, r.goodsId, r.userId, r.quantity, new Date(r.requestedAtMs)],
+           VALUES ($1, $2, $3, $4, 'REJECTED', $5, $6) ON CONFLICT DO NOTHING`,
+          [r.id, r.goodsId, r.userId, r.quantity, Refusal.Unprocessable, new Date(r.requestedAtMs)],
         );
         stored.add(r.id);
       } catch (error) {
@@ -220,8 +221,8 @@ export class BookingRepository {
   /** Before a dead letter goes back on the log: its UNPROCESSABLE row goes, so it is decided again. */
   async forgetUnprocessable(id: string): Promise<{ stored: boolean }> {
     await this.sql.rows(
-      `DELETE FROM bookings WHERE id = $1 AND status = 'REJECTED' AND reason = 'UNPROCESSABLE'`,
-      [id],
+      `DELETE FROM bookings WHERE id = $1 AND status = 'REJECTED' AND reason = $2`,
+      [id, Refusal.Unprocessable],
     );
     return {
       stored: (await this.sql.one(`SELECT 1 FROM bookings WHERE id = $1`, [id])) !== undefined,
@@ -360,24 +361,13 @@ export class BookingRepository {
     now: Date;
   }): Promise<
     | { outcome: 'confirmed' | 'replay'; booking: BookingRow }
-    | {
-        outcome:
-          | 'missing'
-          | 'not-open'
-          | 'closed'
-          | 'quantity-above-max'
-          | 'over-limit'
-          | 'sold-out'
-          | 'key-reused'
-          | 'user-removed';
-        maxPerUser?: number;
-      }
+    | { outcome: 'refused'; refusal: Refusal; maxPerUser?: number }
   > {
     return this.sql.transaction(async (tx) => {
       await tx.query(`SELECT set_config('lock_timeout', $1, true)`, [`${request.lockTimeoutMs}ms`]);
       const goods = await this.stock.lock(request.goodsId, tx);
       if (!goods) {
-        return { outcome: 'missing' as const };
+        return { outcome: 'refused' as const, refusal: Refusal.NoSuchGoods };
       }
       if (request.idempotencyKey !== null) {
         const earlier = await this.sql.one<BookingRow>(
@@ -389,7 +379,7 @@ export class BookingRepository {
           const same = earlier.goodsId === request.goodsId && earlier.quantity === request.quantity;
           return same
             ? { outcome: 'replay' as const, booking: earlier }
-            : { outcome: 'key-reused' as const };
+            : { outcome: 'refused' as const, refusal: Refusal.KeyReused };
         }
       }
       const held = await this.sql.one<{ n: number }>(
@@ -397,9 +387,14 @@ export class BookingRepository {
         [goods.id, request.userId],
         tx,
       );
-      const refusal = refuse(goods, held?.n ?? 0, request.quantity, request.now);
+      const refusal = refusalFor(
+        saleTerms(goods),
+        held?.n ?? 0,
+        request.quantity,
+        request.now.getTime(),
+      );
       if (refusal) {
-        return { outcome: refusal, maxPerUser: goods.maxPerUser };
+        return { outcome: 'refused' as const, refusal, maxPerUser: goods.maxPerUser };
       }
       // Only for a user who still has an account, whose row stays locked until the commit (a
       // delete waits, then its trigger sees this booking: migration 1764200000000).
@@ -419,7 +414,7 @@ export class BookingRepository {
         tx,
       );
       if (!booking) {
-        return { outcome: 'user-removed' as const };
+        return { outcome: 'refused' as const, refusal: Refusal.UserRemoved };
       }
       await this.stock.moveBooked(goods.id, request.quantity, tx);
       return { outcome: 'confirmed' as const, booking };
@@ -466,28 +461,6 @@ export class BookingRepository {
   }
 }
 
-/** Why the pg-lock strategy refuses a request, if it does (pure). */
-function refuse(
-  goods: StockState,
-  held: number,
-  quantity: number,
-  now: Date,
-): 'not-open' | 'closed' | 'quantity-above-max' | 'over-limit' | 'sold-out' | undefined {
-  if (goods.saleStartsAt && now < goods.saleStartsAt) {
-    return 'not-open';
-  }
-  if (goods.saleEndsAt && now >= goods.saleEndsAt) {
-    return 'closed';
-  }
-  if (quantity > goods.maxPerUser) {
-    return 'quantity-above-max';
-  }
-  if (held + quantity > goods.maxPerUser) {
-    return 'over-limit';
-  }
-  return goods.bookingLimit - goods.bookingCount < quantity ? 'sold-out' : undefined;
-}
-
 /**
  * Decide each logged request in log order against the locked goods rows (pure). `missingUsers`:
  * users with no account (a valid token outlived it); their requests are refused, not stored.
@@ -518,17 +491,18 @@ export function decide(
     }
     const stock = left.get(e.goodsId);
     if (stock === undefined) {
-      return { ...base, status: 'REJECTED', reason: 'GOODS_REMOVED' };
+      return { ...base, status: 'REJECTED', reason: Refusal.GoodsRemoved };
     }
     if (missingUsers.has(e.userId)) {
-      return { ...base, status: 'REJECTED', reason: 'USER_REMOVED' };
+      return { ...base, status: 'REJECTED', reason: Refusal.UserRemoved };
     }
     const key = `${e.goodsId}:${e.userId}`;
-    if ((held.get(key) ?? 0) + e.quantity > max.get(e.goodsId)!) {
-      return { ...base, status: 'REJECTED', reason: 'LIMIT_EXCEEDED' };
-    }
-    if (stock < e.quantity) {
-      return { ...base, status: 'REJECTED', reason: 'SOLD_OUT' };
+    const terms = { left: stock, maxPerUser: max.get(e.goodsId)!, startsAtMs: 0, endsAtMs: 0 };
+    const refusal = refusalFor(terms, held.get(key) ?? 0, e.quantity);
+    if (refusal) {
+      // A quantity above a limit lowered since admission is, once admitted, over the limit.
+      const reason = refusal === Refusal.QuantityAboveMax ? Refusal.LimitExceeded : refusal;
+      return { ...base, status: 'REJECTED', reason };
     }
     left.set(e.goodsId, stock - e.quantity);
     held.set(key, (held.get(key) ?? 0) + e.quantity);

@@ -15,6 +15,7 @@ import { pgError, Sql } from '../database/sql';
 import { REDIS } from '../redis/redis.module';
 import type { ScriptedRedis } from '../redis/scripts';
 import { readEntry, type RefusedEntry, type StreamEntry } from './booking-log';
+import { Refusal } from './booking-rules';
 import { BookingState, type DeadLetter } from './booking-state';
 import { bookingKeys, WRITERS_GROUP } from './booking.keys';
 import { BookingMetrics } from './booking.metrics';
@@ -366,7 +367,7 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
       ...rejected.map(({ requestedAtMs: _t, ...r }): BookingOutcome => ({
         ...r,
         status: 'REJECTED',
-        reason: 'UNPROCESSABLE',
+        reason: Refusal.Unprocessable,
       })),
     ];
   }

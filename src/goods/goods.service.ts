@@ -125,7 +125,7 @@ export class GoodsService {
    * stock is in Redis (one pipelined read for a whole page).
    */
   private async withLiveStock(items: GoodsDto[]): Promise<GoodsDto[]> {
-    if (this.config.bookingStrategy !== 'redis' || items.length === 0) {
+    if (items.length === 0) {
       return items;
     }
     const live = await this.stock
@@ -143,9 +143,7 @@ export class GoodsService {
         maxPerUser: dto.maxPerUser ?? 1,
       }),
     );
-    if (this.config.bookingStrategy === 'redis') {
-      await this.stock.load(toStockState(created), new Map()).catch(() => undefined);
-    }
+    await this.stock.load(toStockState(created), new Map()).catch(() => undefined);
     return created;
   }
 
@@ -185,9 +183,6 @@ export class GoodsService {
 
   /** Keep the live stock in step with an edit (if Redis is away, reconcile repairs it). */
   private async syncStock(goods: GoodsDto, limitDelta: number): Promise<void> {
-    if (this.config.bookingStrategy !== 'redis') {
-      return;
-    }
     await this.stock.update(toStockState(goods), limitDelta).catch(() => undefined);
   }
 

@@ -6,17 +6,14 @@ import { stockKeys } from './stock.keys';
 import type { StockState } from './stock.types';
 
 /**
- * Live stock in Redis, rebuildable from PostgreSQL at any time: what is left of each goods and
- * each user's held quantity, which booking's admission takes from and its settlement returns
- * to. The catalogue loads, edits and forgets a goods' stock here, and reads what remains.
+ * Live stock, which booking's admission takes from and its settlement returns to: the
+ * catalogue loads, edits and forgets a goods' stock here, and reads what remains, whichever
+ * BOOKING_STRATEGY runs (stock.module.ts picks the provider once).
  */
-@Injectable()
-export class StockService {
+export abstract class StockService {
   /** Per goods, how often this process changed its stock: local read caches compare it. */
   private readonly changes = new Map<number, number>();
   private allChanges = 0;
-
-  constructor(@Inject(REDIS) private readonly redis: ScriptedRedis) {}
 
   /** Changes of one goods' stock by this process; without an id, of any goods' stock. */
   version(goodsId?: number): number {
@@ -33,6 +30,38 @@ export class StockService {
    * Load a goods' live stock unless present (live counters are never overwritten); `held` is
    * each user's confirmed quantity, `pending` what is admitted and not yet written.
    */
+  abstract load(goods: StockState, held: Map<number, number>, pending?: number): Promise<boolean>;
+
+  /** A goods edit: the stock moves by the change of bookingLimit; limits and window replaced. */
+  abstract update(goods: Omit<StockState, 'bookingCount'>, limitDelta: number): Promise<void>;
+
+  abstract forget(goodsId: number): Promise<void>;
+
+  /**
+   * After a committed cancellation: the owner's quantity goes, each promoted user takes one,
+   * the rest returns to stock. Returns what is left (-1: not loaded).
+   */
+  abstract release(
+    goodsId: number,
+    ownerId: number,
+    quantity: number,
+    promotedUserIds: number[],
+  ): Promise<number>;
+
+  /** Live stock of several goods in one round trip (undefined where there is none). */
+  abstract remainingOf(goodsIds: number[]): Promise<(number | undefined)[]>;
+}
+
+/**
+ * BOOKING_STRATEGY=redis: live stock in Redis, rebuildable from PostgreSQL at any time (what
+ * is left of each goods, each user's held quantity).
+ */
+@Injectable()
+export class RedisStock extends StockService {
+  constructor(@Inject(REDIS) private readonly redis: ScriptedRedis) {
+    super();
+  }
+
   async load(goods: StockState, held: Map<number, number>, pending = 0): Promise<boolean> {
     const pairs = [...held].flatMap(([userId, quantity]) => [userId, quantity]);
     const loaded = await this.redis.loadGoods(
@@ -47,7 +76,6 @@ export class StockService {
     return loaded === 1;
   }
 
-  /** A goods edit: the stock moves by the change of bookingLimit; limits and window replaced. */
   async update(goods: Omit<StockState, 'bookingCount'>, limitDelta: number): Promise<void> {
     await this.redis.updateGoods(
       stockKeys.goods(goods.id),
@@ -62,10 +90,6 @@ export class StockService {
     await this.redis.del(stockKeys.goods(goodsId), stockKeys.goodsUsers(goodsId));
   }
 
-  /**
-   * After a committed cancellation: the owner's quantity goes, each promoted user takes one,
-   * the rest returns to stock. Returns what is left (-1: not loaded).
-   */
   async release(
     goodsId: number,
     ownerId: number,
@@ -82,7 +106,6 @@ export class StockService {
     );
   }
 
-  /** Live stock of several goods in one round trip (undefined where not loaded). */
   async remainingOf(goodsIds: number[]): Promise<(number | undefined)[]> {
     const pipeline = this.redis.pipeline();
     goodsIds.forEach((id) => pipeline.hget(stockKeys.goods(id), 'left'));
@@ -90,5 +113,28 @@ export class StockService {
     return results.map(([error, left]) =>
       error || left === null ? undefined : Math.max(0, Number(left)),
     );
+  }
+}
+
+/** BOOKING_STRATEGY=pg-lock: PostgreSQL's booking_count is the stock; nothing lives elsewhere. */
+export class NoLiveStock extends StockService {
+  load(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
+  update(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  forget(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  release(): Promise<number> {
+    return Promise.resolve(-1);
+  }
+
+  remainingOf(goodsIds: number[]): Promise<(number | undefined)[]> {
+    return Promise.resolve(goodsIds.map(() => undefined));
   }
 }

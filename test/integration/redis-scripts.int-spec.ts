@@ -7,12 +7,27 @@ import { WRITERS_GROUP, bookingKeys } from '../../src/booking/booking.keys';
 import { stockKeys } from '../../src/stock/stock.keys';
 import type { BookingOutcome } from '../../src/booking/booking.types';
 import { AppConfig } from '../../src/config/app-config';
-import { StockService } from '../../src/stock/stock.service';
+import { RedisStock } from '../../src/stock/stock.service';
 import { GoodsCache } from '../../src/goods/goods.cache';
 import { RedisThrottlerStorage } from '../../src/rate-limit/redis-throttler.storage';
 import { createRedis } from '../../src/redis/redis.module';
 import type { ScriptedRedis } from '../../src/redis/scripts';
 import { freshRedisPrefix, testEnv } from '../support/env';
+
+/** What a writer reads of the booking log: the ids of up to 10 new entries. */
+async function readLog(redis: ScriptedRedis): Promise<string[]> {
+  const reply = (await redis.xreadgroup(
+    'GROUP',
+    WRITERS_GROUP,
+    'test',
+    'COUNT',
+    10,
+    'STREAMS',
+    bookingKeys.log,
+    '>',
+  )) as [string, [string, string[]][]][];
+  return reply[0][1].map(([id]) => id);
+}
 
 describe('Redis scripts on a real Redis', () => {
   let redis: ScriptedRedis;
@@ -116,7 +131,7 @@ describe('Redis scripts on a real Redis', () => {
     const config = { idempotencyTtlSeconds: 60, bookingRateLimitPerSecond: 10 } as AppConfig;
 
     it('settling drops the PENDING records, gives a rejection its stock back once, and empties the log', async () => {
-      const stock = new StockService(redis);
+      const stock = new RedisStock(redis);
       const state = new BookingState(redis, config, stock);
       const goods = {
         id: 41,
@@ -139,17 +154,7 @@ describe('Redis scripts on a real Redis', () => {
       );
       const [confirmed, rejected] = admitted.map((a) => a.bookingId);
       assert.equal((await state.getBooking(confirmed))?.status, 'PENDING');
-      const reply = (await redis.xreadgroup(
-        'GROUP',
-        WRITERS_GROUP,
-        'test',
-        'COUNT',
-        10,
-        'STREAMS',
-        bookingKeys.log,
-        '>',
-      )) as [string, [string, string[]][]][];
-      const entryIds = reply[0][1].map(([id]) => id);
+      const entryIds = await readLog(redis);
       assert.equal(entryIds.length, 2);
       const outcomes: BookingOutcome[] = [
         { id: confirmed, goodsId: 41, userId: 7, quantity: 1, status: 'CONFIRMED', reason: null },
@@ -180,7 +185,7 @@ describe('Redis scripts on a real Redis', () => {
     });
 
     it("keeps a dead letter once however often its batch is settled, and a rejection returns the record's quantity, not the outcome's", async () => {
-      const stock = new StockService(redis);
+      const stock = new RedisStock(redis);
       const state = new BookingState(redis, config, stock);
       const goods = {
         id: 42,
@@ -199,17 +204,7 @@ describe('Redis scripts on a real Redis', () => {
         bookingId: randomUUID(),
       });
       const garbage = await redis.xadd(bookingKeys.log, '*', 'junk', 'x');
-      const reply = (await redis.xreadgroup(
-        'GROUP',
-        WRITERS_GROUP,
-        'test',
-        'COUNT',
-        10,
-        'STREAMS',
-        bookingKeys.log,
-        '>',
-      )) as [string, [string, string[]][]][];
-      const entryIds = reply[0][1].map(([id]) => id);
+      const entryIds = await readLog(redis);
       assert.equal(entryIds.length, 2);
       const left = async () => Number(await redis.hget(stockKeys.goods(42), 'left'));
       assert.equal(await left(), 7);

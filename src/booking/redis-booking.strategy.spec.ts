@@ -3,13 +3,13 @@ import { describe, it } from 'node:test';
 
 import { AppError } from '../common/app-error';
 import { ErrorCode } from '../common/error-codes';
-import type { AppConfig } from '../config/app-config';
 import type { StockService } from '../stock/stock.service';
+import type { BookingReader } from './booking-reader';
 import { Admission, type BookingState, type LiveBooking } from './booking-state';
 import type { BookingEvents } from './booking-events';
 import type { BookingMetrics } from './booking.metrics';
 import type { BookingRepository, BookingRow } from './booking.repository';
-import { BookingService } from './booking.service';
+import { RedisBookingStrategy } from './redis-booking.strategy';
 import type { BookingOutcome } from './booking.types';
 
 const who = { id: 7, email: 'u@example.com', role: 'user' } as never;
@@ -38,14 +38,19 @@ function serviceWhere(live: LiveBooking | undefined, row: Partial<BookingRow> | 
       current(),
   } as unknown as BookingEvents;
   const metrics = { count: () => undefined } as unknown as BookingMetrics;
-  const config = { bookingStrategy: 'redis' } as AppConfig;
-  const stock = {} as StockService;
-  const service = new BookingService(config, state, stock, repository, events, metrics);
-  const book = () => service.book(who, 1, { quantity: 1 }, { waitMs: 5000 });
+  const strategy = new RedisBookingStrategy(
+    state,
+    {} as StockService,
+    repository,
+    {} as BookingReader,
+    events,
+    metrics,
+  );
+  const book = () => strategy.book(who, 1, 1, { waitMs: 5000 });
   return { book, rowsRead };
 }
 
-describe('BookingService: a waited booking settled before its wait began', () => {
+describe('RedisBookingStrategy: a waited booking settled before its wait began', () => {
   it('reads the outcome from PostgreSQL once its PENDING record has gone from Redis', async () => {
     const { book, rowsRead } = serviceWhere(undefined, { status: 'CONFIRMED', reason: null });
     const answer = await book();

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+
+import { Injectable } from '@nestjs/common';
+
+import type { AuthUser } from '../auth/auth-user';
+import { AppError } from '../common/app-error';
+import { ErrorCode } from '../common/error-codes';
+import { StockService } from '../stock/stock.service';
+import { answerFor, BookingAnswer, BookingOptions, redisOr503, toDto } from './booking-answers';
+import { BookingEvents } from './booking-events';
+import { BookingReader } from './booking-reader';
+import { admissionRefusals, refusalError, storedRefusal } from './booking-rules';
+import { Admission, BookingState } from './booking-state';
+import { BookingStrategy } from './booking-strategy';
+import type { BookingDto } from './booking.dto';
+import { BookingMetrics } from './booking.metrics';
+import { BookingRepository } from './booking.repository';
+
+/**
+ * BOOKING_STRATEGY=redis: one Lua script admits (lua/admit-bookings-5.lua), the batch writer
+ * makes it durable; the answer is 202 PENDING at once, or with `Prefer: wait` the outcome.
+ */
+@Injectable()
+export class RedisBookingStrategy extends BookingStrategy {
+  constructor(
+    private readonly state: BookingState,
+    private readonly stock: StockService,
+    private readonly repository: BookingRepository,
+    private readonly reader: BookingReader,
+    private readonly events: BookingEvents,
+    private readonly metrics: BookingMetrics,
+  ) {
+    super();
+  }
+
+  async book(
+    who: AuthUser,
+    goodsId: number,
+    quantity: number,
+    options: BookingOptions,
+  ): Promise<BookingAnswer> {
+    const request = {
+      goodsId,
+      userId: who.id,
+      quantity,
+      bookingId: randomUUID(),
+      idempotencyKey: options.idempotencyKey,
+    };
+    let result = await redisOr503(() => this.state.admit(request));
+    if (result.code === Admission.NotLoaded) {
+      await this.loadGoods(goodsId);
+      result = await redisOr503(() => this.state.admit(request));
+    }
+    if (result.code === Admission.Admitted) {
+      this.metrics.count('ADMITTED');
+      const pending: BookingDto = { id: result.bookingId, status: 'PENDING', goodsId, quantity };
+      return this.awaitOutcome(pending, options.waitMs);
+    }
+    if (result.code === Admission.Replay) {
+      this.metrics.count('REPLAY');
+      const booking = await this.reader.owned(who, result.bookingId);
+      return booking.status === 'PENDING'
+        ? this.awaitOutcome(booking, options.waitMs)
+        : answerFor(booking);
+    }
+    const refusal = refusalError(admissionRefusals[result.code], {
+      maxPerUser: Number(result.detail),
+      retryAfterMs: Number(result.detail),
+    });
+    this.metrics.count(refusal.code);
+    throw refusal;
+  }
+
+  /** Load a goods' live stock from PostgreSQL (first use, or after Redis lost it). */
+  private async loadGoods(goodsId: number): Promise<void> {
+    const goods = await this.repository.getGoodsState(goodsId);
+    if (!goods) {
+      throw new AppError(ErrorCode.NotFound, 'No such goods.');
+    }
+    const held = await this.repository.heldBy(goodsId);
+    await redisOr503(() => this.stock.load(goods, held));
+  }
+
+  private async awaitOutcome(pending: BookingDto, waitMs: number): Promise<BookingAnswer> {
+    if (waitMs <= 0) {
+      return answerFor(pending);
+    }
+    // Settled before the wait began? Its record has gone from Redis by then, and the commit
+    // happened before that, so PostgreSQL has the outcome (unless it was one not stored:
+    // GOODS_REMOVED, USER_REMOVED; that wait ends PENDING and the booking reads 404).
+    const outcome = await this.events.waitFor(pending.id, waitMs, async () => {
+      if ((await this.state.getBooking(pending.id))?.status === 'PENDING') {
+        return undefined;
+      }
+      const row = await this.repository.getById(pending.id);
+      return row && row.status !== 'PENDING'
+        ? { ...pending, status: row.status, reason: row.reason, userId: 0 }
+        : undefined;
+    });
+    if (!outcome) {
+      return answerFor(pending);
+    }
+    if (outcome.status === 'REJECTED') {
+      throw refusalError(storedRefusal(outcome.reason));
+    }
+    return answerFor(toDto({ ...pending, status: outcome.status, reason: outcome.reason }));
+  }
+}
