@@ -13,7 +13,7 @@ import { AppModule } from './app.module';
 import { TokenService } from './auth/token.service';
 import { bookingFastPaths } from './booking/booking.fast-path';
 import { BookingService } from './booking/booking.service';
-import { registerFastPaths } from './common/fast-path';
+import { FastRoutes, registerFastPaths } from './common/fast-path';
 import { goodsFastPaths } from './goods/goods.fast-path';
 import { GoodsService } from './goods/goods.service';
 import { AppError } from './common/app-error';
@@ -52,6 +52,14 @@ export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
   return SwaggerModule.createDocument(app, config);
 }
 
+/** Every fast path of the application (common/fast-path.ts). */
+export function fastRoutesOf(app: NestFastifyApplication): FastRoutes {
+  return {
+    ...bookingFastPaths(app.get(BookingService), app.get(TokenService)),
+    ...goodsFastPaths(app.get(GoodsService)),
+  };
+}
+
 /**
  * The whole HTTP application, configured the same way for `npm start`, tests and the
  * benchmark. The caller decides whether and where to listen.
@@ -87,10 +95,7 @@ export async function createApp(options: { pino?: Pino } = {}): Promise<NestFast
   refuseHostileInput(fastify);
 
   if (bootConfig.fastPath && bootConfig.servesHttp) {
-    registerFastPaths(fastify, {
-      ...bookingFastPaths(app.get(BookingService), app.get(TokenService)),
-      ...goodsFastPaths(app.get(GoodsService)),
-    });
+    registerFastPaths(fastify, fastRoutesOf(app));
   }
 
   app.useWebSocketAdapter(new RedisIoAdapter(app, bootConfig.redisUrl, bootConfig.redisKeyPrefix));

@@ -1,3 +1,4 @@
+import { plainId } from '../common/ids';
 import type { LoggedBooking } from './booking.types';
 
 /** An entry as XREADGROUP / XAUTOCLAIM / XRANGE return it (fields null: deleted meanwhile). */
@@ -17,15 +18,11 @@ export type ReadEntry = { ok: true; booking: LoggedBooking } | ({ ok: false } & 
 /** The fields lua/admit-bookings-5.lua writes, and nothing else. */
 const KNOWN_FIELDS = new Set(['id', 'g', 'u', 'q', 'k', 't']);
 const UUID = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i;
-/** A PostgreSQL integer: 1 … 2^31 - 1, written plainly. */
-const POSITIVE_INT = /^[1-9]\d{0,9}$/;
-const PG_INT_MAX = 2_147_483_647;
 const EPOCH_MS = /^\d{1,15}$/;
 /** The API accepts 1-255 printable ASCII characters (booking.controller.ts). */
 const IDEMPOTENCY_KEY = /^[\x20-\x7e]{0,255}$/;
 
-const isPositiveInt = (v: string | undefined): boolean =>
-  v !== undefined && POSITIVE_INT.test(v) && Number(v) <= PG_INT_MAX;
+const isPositiveInt = (v: string | undefined): boolean => plainId(v) !== undefined;
 
 /** Every field but the id, checked in this order; the first that fails says why. */
 const FIELD_CHECKS: [name: string, valid: (v: string | undefined) => boolean, error: string][] = [

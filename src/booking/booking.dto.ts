@@ -3,18 +3,21 @@ import { IsInt, IsUUID, Max, Min, ValidateIf } from 'class-validator';
 
 import { PageQuery } from '../common/page-query';
 
+/** Tickets one request may ask for; the goods' maxPerUser may allow fewer. */
+export const BOOKING_QUANTITY = { min: 1, max: 100, default: 1 } as const;
+
 export class BookRequestDto {
   @ApiPropertyOptional({
     example: 1,
-    minimum: 1,
-    maximum: 100,
-    default: 1,
+    minimum: BOOKING_QUANTITY.min,
+    maximum: BOOKING_QUANTITY.max,
+    default: BOOKING_QUANTITY.default,
     description: "at most the goods' maxPerUser",
   })
   @ValidateIf((_, v) => v !== undefined)
   @IsInt()
-  @Min(1)
-  @Max(100)
+  @Min(BOOKING_QUANTITY.min)
+  @Max(BOOKING_QUANTITY.max)
   quantity?: number;
 }
 

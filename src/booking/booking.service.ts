@@ -12,6 +12,7 @@ import { BookingReader } from './booking-reader';
 import { BookingState } from './booking-state';
 import { BookingStrategy } from './booking-strategy';
 import {
+  BOOKING_QUANTITY,
   BookingDto,
   BookingPageDto,
   BookRequestDto,
@@ -41,7 +42,7 @@ export class BookingService {
     dto: BookRequestDto,
     options: BookingOptions,
   ): Promise<BookingAnswer> {
-    return this.strategy.book(who, goodsId, dto.quantity ?? 1, options);
+    return this.strategy.book(who, goodsId, dto.quantity ?? BOOKING_QUANTITY.default, options);
   }
 
   /** A booking of the caller's; anyone else's is "not found" (existence is not leaked). */

@@ -2,21 +2,29 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
-/** `?page&limit` for every paged list: page from 1, at most 100 items a page. */
+/** The bounds and defaults of `?page&limit` (the fast paths read the same). */
+export const PAGE = { maxPage: 100_000, maxLimit: 100, defaultLimit: 20 } as const;
+
+/** `?page&limit` for every paged list: page from 1, at most PAGE.maxLimit items a page. */
 export class PageQuery {
-  @ApiPropertyOptional({ example: 1, minimum: 1, default: 1 })
+  @ApiPropertyOptional({ example: 1, minimum: 1, maximum: PAGE.maxPage, default: 1 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(100_000)
+  @Max(PAGE.maxPage)
   page: number = 1;
 
-  @ApiPropertyOptional({ example: 20, minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({
+    example: PAGE.defaultLimit,
+    minimum: 1,
+    maximum: PAGE.maxLimit,
+    default: PAGE.defaultLimit,
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(100)
-  limit: number = 20;
+  @Max(PAGE.maxLimit)
+  limit: number = PAGE.defaultLimit;
 }

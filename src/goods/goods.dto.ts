@@ -13,9 +13,8 @@ import {
 } from 'class-validator';
 
 import { PageQuery } from '../common/page-query';
+import { PG_INT_MAX } from '../common/ids';
 import { toPositiveId } from '../users/user.dto';
-
-const MAX_INT = 2_147_483_647;
 
 export class CreateGoodsDto {
   @ApiProperty({ example: 'IU 2027 World Tour — Seoul', minLength: 1, maxLength: 200 })
@@ -36,7 +35,7 @@ export class CreateGoodsDto {
   })
   @IsInt()
   @Min(0)
-  @Max(MAX_INT)
+  @Max(PG_INT_MAX)
   price: number;
 
   @ApiProperty({ example: 'https://img.example.com/iu-2027.jpg', maxLength: 2048 })
@@ -95,7 +94,7 @@ export class GoodsIdParam {
   @Transform(toPositiveId)
   @IsInt({ message: 'goodsId must be a positive integer' })
   @Min(1)
-  @Max(MAX_INT)
+  @Max(PG_INT_MAX)
   goodsId: number;
 }
 

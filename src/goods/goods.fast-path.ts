@@ -1,8 +1,10 @@
-import { DECLINE, FastRoutes, plainId } from '../common/fast-path';
+import { DECLINE, FastRoutes } from '../common/fast-path';
+import { plainId } from '../common/ids';
+import { PAGE } from '../common/page-query';
 import { ListGoodsQuery } from './goods.dto';
-import { GoodsService } from './goods.service';
+import { GoodsService, JSON_TYPE } from './goods.service';
 
-/** `?page=&limit=` written plainly and in range (as PageQuery), or undefined. */
+/** `?page=&limit=` written plainly and in PageQuery's range, or undefined. */
 function plainPage(query: unknown): ListGoodsQuery | undefined {
   const q = (query ?? {}) as Record<string, unknown>;
   const keys = Object.keys(q);
@@ -17,8 +19,8 @@ function plainPage(query: unknown): ListGoodsQuery | undefined {
       ? Number(value)
       : undefined;
   };
-  const page = number(q.page, 1, 100_000);
-  const limit = number(q.limit, 20, 100);
+  const page = number(q.page, 1, PAGE.maxPage);
+  const limit = number(q.limit, PAGE.defaultLimit, PAGE.maxLimit);
   return page === undefined || limit === undefined ? undefined : { page, limit };
 }
 
@@ -28,23 +30,29 @@ function plainPage(query: unknown): ListGoodsQuery | undefined {
  */
 export function goodsFastPaths(goods: GoodsService): FastRoutes {
   return {
-    'GET /api/goods': async (request, reply) => {
-      const query = plainPage(request.query);
-      if (query === undefined) {
-        return DECLINE;
-      }
-      const json = await goods.listJson(query);
-      void reply.type('application/json; charset=utf-8');
-      return json;
+    'GET /api/goods': {
+      covers: [],
+      answer: async (request, reply) => {
+        const query = plainPage(request.query);
+        if (query === undefined) {
+          return DECLINE;
+        }
+        const json = await goods.listJson(query);
+        void reply.type(JSON_TYPE);
+        return json;
+      },
     },
-    'GET /api/goods/:goodsId': async (request, reply) => {
-      const goodsId = plainId((request.params as { goodsId?: unknown }).goodsId);
-      if (goodsId === undefined) {
-        return DECLINE;
-      }
-      const json = await goods.getJson(goodsId);
-      void reply.type('application/json; charset=utf-8');
-      return json;
+    'GET /api/goods/:goodsId': {
+      covers: [],
+      answer: async (request, reply) => {
+        const goodsId = plainId((request.params as { goodsId?: unknown }).goodsId);
+        if (goodsId === undefined) {
+          return DECLINE;
+        }
+        const json = await goods.getJson(goodsId);
+        void reply.type(JSON_TYPE);
+        return json;
+      },
     },
   };
 }

@@ -44,6 +44,9 @@ interface LocalEntry {
 
 const LOCAL_ENTRIES_MAX = 10_000;
 
+/** The type of the JSON text goods reads answer (getJson, listJson). */
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
 @Injectable()
 export class GoodsService {
   /** Rendered goods reads in this process's memory, for GOODS_LOCAL_CACHE_MS at most. */
@@ -58,7 +61,7 @@ export class GoodsService {
     private readonly config: AppConfig,
   ) {}
 
-  async get(goodsId: number): Promise<GoodsDto> {
+  private async get(goodsId: number): Promise<GoodsDto> {
     const goods = await this.cache.read(`d:${goodsId}`, () => this.goods.getById(goodsId));
     if (!goods) {
       throw new AppError(ErrorCode.NotFound, 'No such goods.');
@@ -113,7 +116,7 @@ export class GoodsService {
     return json;
   }
 
-  async list({ page, limit }: ListGoodsQuery): Promise<GoodsPageDto> {
+  private async list({ page, limit }: ListGoodsQuery): Promise<GoodsPageDto> {
     const { items, total } = await this.cache.read(`l:${page}:${limit}`, () =>
       this.goods.getPage(page, limit),
     );

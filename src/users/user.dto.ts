@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEnum, IsInt, Max, Min } from 'class-validator';
 
+import { PG_INT_MAX, plainId } from '../common/ids';
 import { Role } from './user.entity';
 import type { UserRow } from './users.repository';
 
@@ -33,15 +34,15 @@ export class UserDto {
 }
 
 /** A positive 32-bit id in the path; anything else ('abc', '1.5', '-1', '0x10') is a 400. */
-export const toPositiveId = ({ value }: { value: unknown }): number =>
-  typeof value === 'string' && /^[1-9]\d{0,9}$/.test(value) ? Number(value) : Number.NaN;
+/** A path id through plainId(); NaN (so @IsInt says which parameter) for anything else. */
+export const toPositiveId = ({ value }: { value: unknown }): number => plainId(value) ?? Number.NaN;
 
 export class UserIdParam {
   @ApiProperty({ example: 12 })
   @Transform(toPositiveId)
   @IsInt({ message: 'userId must be a positive integer' })
   @Min(1)
-  @Max(2_147_483_647)
+  @Max(PG_INT_MAX)
   userId: number;
 }
 

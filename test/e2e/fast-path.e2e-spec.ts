@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
+import {
+  GUARDS_METADATA,
+  INTERCEPTORS_METADATA,
+  METHOD_METADATA,
+  PATH_METADATA,
+} from '@nestjs/common/constants';
+import { ModulesContainer } from '@nestjs/core';
+
+import { fastRoutesOf } from '../../src/app.factory';
+import { ROLES_KEY } from '../../src/auth/jwt-auth.guard';
+import { RateLimitGuard } from '../../src/rate-limit/rate-limit.guard';
 import { Role } from '../../src/users/user.entity';
 import { Reply, TestApp, TestUser } from '../support/app';
 
@@ -164,4 +175,56 @@ describe('fast paths answer exactly as the Nest controllers do', () => {
     assert.ok(answered('GET /api/goods/:goodsId') >= 2);
     assert.ok(answered('GET /api/goods') >= 2);
   });
+
+  it('does the work of every guard and interceptor of its controller route (no roles, nothing global)', () => {
+    const t = fast.app;
+    const routes = controllerRoutes(t);
+    assert.ok(routes.has('GET /api/goods/:goodsId') && routes.has('POST /api/auth/login'));
+    // The check sees guards: the login route's rate limit is one.
+    assert.deepEqual(routes.get('POST /api/auth/login')!.guards, [RateLimitGuard]);
+    for (const [route, fastRoute] of Object.entries(fastRoutesOf(t.app))) {
+      const nest = routes.get(route);
+      assert.ok(nest, `${route} has no controller route`);
+      assert.deepEqual(nest.guards, [...fastRoute.covers], route);
+      assert.deepEqual(nest.roles, [], `${route}: its fast path checks no role`);
+    }
+    const globals = [...t.app.get(ModulesContainer).values()].flatMap((m) =>
+      [...m.providers.keys()].filter(
+        (token) => typeof token === 'string' && /^APP_(GUARD|INTERCEPTOR)/.test(token),
+      ),
+    );
+    assert.deepEqual(globals, [], 'a global guard or interceptor would skip the fast paths');
+  });
 });
+
+const HTTP_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'ALL', 'OPTIONS', 'HEAD'];
+
+/** Every controller route of the app as `METHOD /url/:pattern`, with what guards it. */
+function controllerRoutes(t: TestApp): Map<string, { guards: unknown[]; roles: unknown[] }> {
+  const routes = new Map<string, { guards: unknown[]; roles: unknown[] }>();
+  for (const module of t.app.get(ModulesContainer).values()) {
+    for (const { metatype } of module.controllers.values()) {
+      const controller = metatype as unknown as { prototype: Record<string, unknown> };
+      const base = Reflect.getMetadata(PATH_METADATA, controller) as string;
+      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
+        const handler = controller.prototype[name] as object;
+        const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
+        if (name === 'constructor' || path === undefined) {
+          continue;
+        }
+        const method = HTTP_METHODS[Reflect.getMetadata(METHOD_METADATA, handler) as number];
+        const url = `/${base}/${path}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
+        routes.set(`${method} ${url}`, {
+          guards: [
+            ...((Reflect.getMetadata(GUARDS_METADATA, controller) as unknown[]) ?? []),
+            ...((Reflect.getMetadata(GUARDS_METADATA, handler) as unknown[]) ?? []),
+            ...((Reflect.getMetadata(INTERCEPTORS_METADATA, controller) as unknown[]) ?? []),
+            ...((Reflect.getMetadata(INTERCEPTORS_METADATA, handler) as unknown[]) ?? []),
+          ],
+          roles: (Reflect.getMetadata(ROLES_KEY, handler) as unknown[]) ?? [],
+        });
+      }
+    }
+  }
+  return routes;
+}
