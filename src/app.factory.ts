@@ -22,7 +22,6 @@ import { refuseHostileInput } from './common/hostile-input';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { AppConfig } from './config/app-config';
 import { RedisIoAdapter } from './realtime/redis-io.adapter';
-import { parseEnv } from './config/env.schema';
 import { instrumentHttp } from './telemetry/metrics';
 import { createPino, PinoNestLogger } from './telemetry/logger';
 
@@ -64,8 +63,10 @@ export function fastRoutesOf(app: NestFastifyApplication): FastRoutes {
  * The whole HTTP application, configured the same way for `npm start`, tests and the
  * benchmark. The caller decides whether and where to listen.
  */
-export async function createApp(options: { pino?: Pino } = {}): Promise<NestFastifyApplication> {
-  const bootConfig = new AppConfig(parseEnv(process.env));
+export async function createApp(
+  bootConfig: AppConfig,
+  options: { pino?: Pino } = {},
+): Promise<NestFastifyApplication> {
   const pino = options.pino ?? createPino(bootConfig.logLevel);
   const adapter = new FastifyAdapter({
     loggerInstance: pino,
@@ -81,10 +82,14 @@ export async function createApp(options: { pino?: Pino } = {}): Promise<NestFast
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(), adapter, {
-    logger: new PinoNestLogger(pino),
-    bufferLogs: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(bootConfig),
+    adapter,
+    {
+      logger: new PinoNestLogger(pino),
+      bufferLogs: false,
+    },
+  );
   const fastify = app.getHttpAdapter().getInstance();
   await app.register(fastifyCookie);
   fastify.addHook('onRequest', (request, reply, done) => {

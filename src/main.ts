@@ -2,7 +2,7 @@ import 'reflect-metadata';
 
 import { createApp } from './app.factory';
 import { AppConfig } from './config/app-config';
-import { ConfigError, parseEnv } from './config/env.schema';
+import { ConfigError } from './config/env.schema';
 import { runMigrations } from './database/data-source';
 import { seedDemoData } from './database/seed';
 import { inWriterThread, WriterThread } from './booking/writer-thread';
@@ -10,7 +10,7 @@ import { inWriterThread, WriterThread } from './booking/writer-thread';
 async function main(): Promise<void> {
   let config: AppConfig;
   try {
-    config = new AppConfig(parseEnv(process.env));
+    config = AppConfig.fromEnvironment(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -26,15 +26,16 @@ async function main(): Promise<void> {
     }
   }
   if (config.role === 'all' && config.runsWorker && config.writerThread) {
-    // This script again, as APP_ROLE=worker in a thread; this thread serves HTTP only.
+    // This script again, as APP_ROLE=worker in a thread (its environment is its own); this
+    // thread serves HTTP only.
     await WriterThread.start(__filename, {
       ...process.env,
       APP_ROLE: 'worker',
       SEED_DEMO_DATA: 'false',
     });
-    process.env.APP_ROLE = 'api';
+    config = config.withRole('api');
   }
-  const app = await createApp();
+  const app = await createApp(config);
   const log = app.getHttpAdapter().getInstance().log;
   if (!config.servesHttp) {
     // APP_ROLE=worker: the booking writer only, no HTTP port.

@@ -1,4 +1,4 @@
-import { Env, parseDurationMs, parseDurationSeconds } from './env.schema';
+import { Env, parseDurationMs, parseDurationSeconds, parseEnv } from './env.schema';
 
 /** The typed, validated configuration every module injects. */
 export class AppConfig {
@@ -36,7 +36,7 @@ export class AppConfig {
   readonly pgLockTimeoutMs: number;
   readonly fastPath: boolean;
 
-  constructor(env: Env) {
+  constructor(private readonly env: Env) {
     this.nodeEnv = env.NODE_ENV;
     this.port = env.PORT;
     this.host = env.HOST;
@@ -73,6 +73,16 @@ export class AppConfig {
     this.writerStallAfterMs = parseDurationMs(env.WRITER_STALL_AFTER);
     this.pgLockTimeoutMs = parseDurationMs(env.PG_LOCK_TIMEOUT);
     this.fastPath = env.FAST_PATH;
+  }
+
+  /** The environment as parsed; only this folder reads process.env. */
+  static fromEnvironment(source: Record<string, string | undefined>): AppConfig {
+    return new AppConfig(parseEnv(source));
+  }
+
+  /** The same configuration for another role (main.ts: the API thread beside the writer thread). */
+  withRole(role: Env['APP_ROLE']): AppConfig {
+    return new AppConfig({ ...this.env, APP_ROLE: role });
   }
 
   get servesHttp(): boolean {

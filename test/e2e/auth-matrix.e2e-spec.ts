@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 
 import { Role } from '../../src/users/user.entity';
-import { goodsBody, snapshot, TestApp, TestUser } from '../support/app';
+import { goodsBody, snapshot, TestApp, TestUser, TEST_JWT_SECRET } from '../support/app';
 
 /** Every authenticated route × every kind of bad credential → 401 UNAUTHORIZED, nothing changed. */
 describe('authentication on every protected route', () => {
@@ -29,7 +29,7 @@ describe('authentication on every protected route', () => {
   ];
 
   const badCredentials = (): [string, Record<string, string>][] => {
-    const secret = process.env.JWT_SECRET!;
+    const secret = TEST_JWT_SECRET;
     const now = Math.floor(Date.now() / 1000);
     const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
     const claims = { sub: String(admin.id), role: 'admin' };

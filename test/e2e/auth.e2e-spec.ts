@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 
 import { Role } from '../../src/users/user.entity';
-import { snapshot, TestApp, TEST_PASSWORD } from '../support/app';
+import { snapshot, TestApp, TEST_PASSWORD, TEST_JWT_SECRET } from '../support/app';
 
 const signup = (n: string, extra: Record<string, unknown> = {}) => ({
   email: `${n}@example.com`,
@@ -155,7 +155,7 @@ describe('auth', () => {
 
     it('refuses /me without a token, with a forged, alg none, expired or other-algorithm token', async () => {
       const user = await t.newUser();
-      const secret = process.env.JWT_SECRET!;
+      const secret = TEST_JWT_SECRET;
       const now = Math.floor(Date.now() / 1000);
       const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
       const tokens = [

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 
 import pg from 'pg';
 
-import { TestApp } from '../support/app';
+import { TestApp, TEST_JWT_SECRET } from '../support/app';
 import { testEnv } from '../support/env';
 
 interface Run {
@@ -170,7 +170,7 @@ describe('npm run bench (small real runs)', () => {
         {
           DATABASE_URL: t.databaseUrl,
           REDIS_KEY_PREFIX: t.redisPrefix,
-          JWT_SECRET: process.env.JWT_SECRET!,
+          JWT_SECRET: TEST_JWT_SECRET,
         },
       );
       assert.equal(code, 0);

@@ -15,7 +15,7 @@ import { listDeadLetters, retryDeadLetters, dropDeadLetter } from '../../src/boo
 import { projectRoot } from '../../src/project-root';
 import { createRedis } from '../../src/redis/redis.module';
 import { Role } from '../../src/users/user.entity';
-import { TestApp } from '../support/app';
+import { TEST_JWT_SECRET, TestApp } from '../support/app';
 import { testEnv } from '../support/env';
 import { Answer, bulkUsers, fire, postBooking } from '../support/load';
 
@@ -55,7 +55,7 @@ describe('a booking writer that poison entries cannot stall', () => {
     try {
       const host = await t.newUser(Role.Host);
       const goods = await t.newGoods(host, { bookingLimit: 300 });
-      const users = await bulkUsers(t.db, 600, process.env.JWT_SECRET!);
+      const users = await bulkUsers(t.db, 600, TEST_JWT_SECRET);
       const g = String(goods.id);
       const now = String(Date.now());
       const garbage: string[][] = [
@@ -132,7 +132,7 @@ describe('a booking writer that poison entries cannot stall', () => {
     try {
       const host = await t.newUser(Role.Host);
       const goods = await t.newGoods(host, { bookingLimit: 50 });
-      const users = await bulkUsers(t.db, 42, process.env.JWT_SECRET!);
+      const users = await bulkUsers(t.db, 42, TEST_JWT_SECRET);
       const [quiet, waiting] = [users[10], users[30]];
       // A constraint nobody foresaw: these two users' confirmed rows are refused, every time.
       await t.db.query(`

@@ -11,7 +11,7 @@ import { waitForWritten } from '../../src/booking/audit';
 import { reconcile } from '../../src/booking/reconcile';
 import { createRedis } from '../../src/redis/redis.module';
 import { Role } from '../../src/users/user.entity';
-import { TestApp } from '../support/app';
+import { TEST_JWT_SECRET, TestApp } from '../support/app';
 import { Answer, bulkUsers, fire, postBooking } from '../support/load';
 import { freePortSync } from '../support/ports';
 
@@ -72,7 +72,7 @@ describe('Redis outage and restart mid-rush', () => {
     try {
       const host = await t.newUser(Role.Host);
       const goods = await t.newGoods(host, { bookingLimit: 500 });
-      const users = await bulkUsers(t.db, 600, process.env.JWT_SECRET!);
+      const users = await bulkUsers(t.db, 600, TEST_JWT_SECRET);
       const url = `${t.url}/api/goods/${goods.id}/bookings`;
       const jobs = users.map((u) => () => postBooking(url, u.token));
       const firstHalf = await fire(jobs.slice(0, 300), 50);

@@ -10,7 +10,7 @@ import { auditGoods, waitForLogDrained, waitForWritten } from '../../src/booking
 import { WRITERS_GROUP, bookingKeys } from '../../src/booking/booking.keys';
 import { createRedis } from '../../src/redis/redis.module';
 import { Role } from '../../src/users/user.entity';
-import { TestApp } from '../support/app';
+import { TEST_JWT_SECRET, TestApp } from '../support/app';
 import { freshDatabaseUrl, freshRedisPrefix, testEnv } from '../support/env';
 import { Answer, bulkUsers, fire, postBooking } from '../support/load';
 import { freePortSync } from '../support/ports';
@@ -70,7 +70,7 @@ for (const strategy of ['redis', 'pg-lock'] as const) {
       try {
         const host = await t.newUser(Role.Host);
         const goods = await t.newGoods(host, { bookingLimit: SEATS });
-        const users = await bulkUsers(t.db, USERS, process.env.JWT_SECRET!);
+        const users = await bulkUsers(t.db, USERS, TEST_JWT_SECRET);
         const url = `${t.url}/api/goods/${goods.id}/bookings`;
         const list = attempts(users);
         const started = Date.now();

@@ -4,6 +4,7 @@ import Redis from 'ioredis';
 import pg from 'pg';
 
 import { createApp } from '../../src/app.factory';
+import { AppConfig } from '../../src/config/app-config';
 import { ARGON2_OPTIONS } from '../../src/auth/password-hasher';
 import { TokenService } from '../../src/auth/token.service';
 import { runMigrations } from '../../src/database/data-source';
@@ -14,8 +15,8 @@ export const TEST_PASSWORD = 'Passw0rd!';
 /** The run's Redis, read before any test overrides REDIS_URL for its app. */
 const RUN_REDIS_URL = testEnv('REDIS_URL');
 let passwordHash: Promise<string> | undefined;
-/** What the last start's `env` set: the next start begins without it. */
-let overridden: string[] = [];
+/** The secret every test app signs with (tests sign tokens of their own with it). */
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-0123456789';
 
 export interface Reply<T = any> {
   status: number;
@@ -59,22 +60,22 @@ export class TestApp {
   static async start(env: Record<string, string> = {}): Promise<TestApp> {
     const databaseUrl = env.DATABASE_URL ?? (await freshDatabaseUrl());
     const redisPrefix = env.REDIS_KEY_PREFIX ?? freshRedisPrefix();
-    overridden.forEach((name) => delete process.env[name]);
-    overridden = Object.keys(env);
-    Object.assign(process.env, {
+    // The app's own configuration, parsed once; process.env is never written (a setting of
+    // one app would leak into the next).
+    const config = AppConfig.fromEnvironment({
       NODE_ENV: 'test',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       DATABASE_URL: databaseUrl,
       REDIS_URL: RUN_REDIS_URL,
       REDIS_KEY_PREFIX: redisPrefix,
-      JWT_SECRET: 'test-secret-that-is-long-enough-0123456789',
+      JWT_SECRET: TEST_JWT_SECRET,
       LOGIN_MAX_FAILURES: '1000',
       LOGIN_MAX_FAILURES_PER_IP: '100000',
       AUTH_RATE_LIMIT_PER_MINUTE: '100000',
       ...env,
     });
     await runMigrations(databaseUrl);
-    const app = await createApp();
+    const app = await createApp(config);
     await app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.getHttpServer().address() as { port: number };
     const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
