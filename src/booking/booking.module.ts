@@ -11,7 +11,11 @@ import { BookingState } from './booking-state';
 import { BookingEvents } from './booking-events';
 import { BookingController } from './booking.controller';
 import { BookingMetrics } from './booking.metrics';
+import { BookingWriterRepository } from './booking-writer.repository';
 import { BookingRepository } from './booking.repository';
+import { CancellationRepository } from './cancellation.repository';
+import { RowLockRepository } from './row-lock.repository';
+import { WaitlistRepository } from './waitlist.repository';
 import { BookingService } from './booking.service';
 import { BookingWorker } from './booking.worker';
 import { WriterHealth } from './writer-health';
@@ -37,6 +41,10 @@ import { WriterThreadShutdown } from './writer-thread';
     },
     BookingState,
     BookingRepository,
+    BookingWriterRepository,
+    CancellationRepository,
+    RowLockRepository,
+    WaitlistRepository,
     BookingEvents,
     BookingMetrics,
     BookingWorker,

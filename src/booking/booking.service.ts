@@ -21,6 +21,8 @@ import {
 } from './booking.dto';
 import { BookingMetrics } from './booking.metrics';
 import { BookingRepository } from './booking.repository';
+import { CancellationRepository } from './cancellation.repository';
+import { WaitlistRepository } from './waitlist.repository';
 import type { BookingOutcome } from './booking.types';
 
 @Injectable()
@@ -33,6 +35,8 @@ export class BookingService {
     private readonly state: BookingState,
     private readonly stock: StockService,
     private readonly repository: BookingRepository,
+    private readonly cancellations: CancellationRepository,
+    private readonly waitlist: WaitlistRepository,
     private readonly metrics: BookingMetrics,
   ) {}
 
@@ -56,7 +60,7 @@ export class BookingService {
   }
 
   async cancel(who: AuthUser, bookingId: string): Promise<BookingDto> {
-    const result = await this.repository.cancel(bookingId, who.id, randomUUID);
+    const result = await this.cancellations.cancel(bookingId, who.id, randomUUID);
     if (result.outcome === 'missing') {
       const live = await this.findOwned(who, bookingId); // 404, or a PENDING booking of theirs
       throw new AppError(live.status === 'PENDING' ? ErrorCode.BookingPending : ErrorCode.NotFound);
@@ -125,7 +129,7 @@ export class BookingService {
         goods.maxPerUser === 1 ? ErrorCode.AlreadyBooked : ErrorCode.LimitExceeded,
       );
     }
-    const joined = await this.repository.joinWaitlist(goodsId, who.id).catch((error: unknown) => {
+    const joined = await this.waitlist.joinWaitlist(goodsId, who.id).catch((error: unknown) => {
       throw foreignKeyRefusal(error);
     });
     if (joined === 'already') {
@@ -135,13 +139,13 @@ export class BookingService {
   }
 
   async leaveWaitlist(who: AuthUser, goodsId: number): Promise<void> {
-    if (!(await this.repository.leaveWaitlist(goodsId, who.id))) {
+    if (!(await this.waitlist.leaveWaitlist(goodsId, who.id))) {
       throw new AppError(ErrorCode.NotWaitlisted);
     }
   }
 
   async waitlistPosition(who: AuthUser, goodsId: number): Promise<WaitlistPositionDto> {
-    const found = await this.repository.waitlistPosition(goodsId, who.id);
+    const found = await this.waitlist.waitlistPosition(goodsId, who.id);
     if (!found) {
       throw new AppError(ErrorCode.NotWaitlisted);
     }

@@ -19,7 +19,7 @@ import { Refusal } from './booking-rules';
 import { BookingState, type DeadLetter } from './booking-state';
 import { bookingKeys, WRITERS_GROUP } from './booking.keys';
 import { BookingMetrics } from './booking.metrics';
-import { BookingRepository } from './booking.repository';
+import { BookingWriterRepository } from './booking-writer.repository';
 import type { BookingOutcome, LoggedBooking } from './booking.types';
 import { reconcile } from './reconcile';
 
@@ -70,7 +70,7 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     @Inject(REDIS) private readonly redis: ScriptedRedis,
     private readonly config: AppConfig,
-    private readonly repository: BookingRepository,
+    private readonly repository: BookingWriterRepository,
     private readonly state: BookingState,
     private readonly metrics: BookingMetrics,
     private readonly sql: Sql,

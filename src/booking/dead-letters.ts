@@ -7,7 +7,7 @@ import { readEntry } from './booking-log';
 import { PENDING_TTL_SECONDS } from './booking-state';
 import { bookingKeys } from './booking.keys';
 import { stockKeys } from '../stock/stock.keys';
-import { BookingRepository } from './booking.repository';
+import { BookingWriterRepository } from './booking-writer.repository';
 
 /** One dead letter: a booking log entry the writer could not take, and why. */
 export interface DeadLetterView {
@@ -71,7 +71,7 @@ export async function retryDeadLetters(
   ids: string[],
 ): Promise<RetryResult[]> {
   const sql = Sql.onPool(db);
-  const repository = new BookingRepository(sql, new StockRepository(sql));
+  const repository = new BookingWriterRepository(sql, new StockRepository(sql));
   const results: RetryResult[] = [];
   for (const id of ids) {
     const [letter] = await redis.xrange(bookingKeys.deadLetters, id, id);

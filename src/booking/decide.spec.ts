@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
-import { decide } from './booking.repository';
+import { decide } from './decide';
 import type { LoggedBooking } from './booking.types';
 
 const goodsArb = fc.record({

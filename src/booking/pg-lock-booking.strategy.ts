@@ -12,7 +12,7 @@ import { refusalError } from './booking-rules';
 import { BookingState } from './booking-state';
 import { BookingStrategy } from './booking-strategy';
 import { BookingMetrics } from './booking.metrics';
-import { BookingRepository } from './booking.repository';
+import { RowLockRepository } from './row-lock.repository';
 
 const PG_LOCK_NOT_AVAILABLE = '55P03';
 
@@ -26,7 +26,7 @@ export class RowLockBookingStrategy extends BookingStrategy {
   constructor(
     private readonly config: AppConfig,
     private readonly state: BookingState,
-    private readonly repository: BookingRepository,
+    private readonly repository: RowLockRepository,
     private readonly metrics: BookingMetrics,
   ) {
     super();
@@ -42,7 +42,7 @@ export class RowLockBookingStrategy extends BookingStrategy {
     if (blocked) {
       throw AppError.rateLimited(1);
     }
-    let result: Awaited<ReturnType<BookingRepository['bookWithRowLock']>>;
+    let result: Awaited<ReturnType<RowLockRepository['bookWithRowLock']>>;
     try {
       result = await this.repository.bookWithRowLock({
         bookingId: randomUUID(),

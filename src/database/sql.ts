@@ -4,6 +4,8 @@ import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
+import type { Statement } from './statements';
+
 export type Queryable = Pick<PoolClient, 'query'>;
 
 /**
@@ -33,13 +35,12 @@ export class Sql {
   }
 
   /**
-   * As `rows`, as a named prepared statement: parsed once per connection, not per call (and
-   * planned once too, unless the transaction sets plan_cache_mode, as the batch writer's does).
-   * For hot statements whose text never changes (the batch writer's).
+   * As `rows`, as a named prepared statement (database/statements.ts): parsed once per
+   * connection, not per call (and planned once too, unless the transaction sets
+   * plan_cache_mode, as the batch writer's does). For hot statements whose text never changes.
    */
   async prepared<T extends QueryResultRow>(
-    name: string,
-    text: string,
+    { name, text }: Statement,
     params: unknown[],
     on: Queryable,
   ): Promise<T[]> {

@@ -1,10 +1,26 @@
 import { Injectable } from '@nestjs/common';
 
 import { Queryable, Sql } from '../database/sql';
+import { statement } from '../database/statements';
 import type { StockState } from './stock.types';
 
 const STOCK_STATE = `id, booking_limit AS "bookingLimit", booking_count AS "bookingCount",
   max_per_user AS "maxPerUser", sale_starts_at AS "saleStartsAt", sale_ends_at AS "saleEndsAt"`;
+
+/** The batch writer's: its goods rows, locked in id order. */
+const LOCK_MANY = statement(
+  'stock',
+  'batch-goods',
+  `SELECT ${STOCK_STATE} FROM goods WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE`,
+);
+
+/** The batch writer's one UPDATE of booked counts. */
+const ADD_BOOKED = statement(
+  'stock',
+  'batch-count',
+  `UPDATE goods g SET booking_count = g.booking_count + d.n, updated_at = now()
+FROM unnest($1::int[], $2::int[]) AS d(id, n) WHERE g.id = d.id`,
+);
 
 /**
  * The stock columns of goods in PostgreSQL: booking reads and moves them only through here,
@@ -40,12 +56,7 @@ export class StockRepository {
 
   /** Several goods, locked in id order (so two batches never wait on each other in a cycle). */
   lockMany(goodsIds: number[], tx: Queryable): Promise<StockState[]> {
-    return this.sql.prepared<StockState>(
-      'batch-goods',
-      `SELECT ${STOCK_STATE} FROM goods WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE`,
-      [[...goodsIds].sort((a, b) => a - b)],
-      tx,
-    );
+    return this.sql.prepared<StockState>(LOCK_MANY, [[...goodsIds].sort((a, b) => a - b)], tx);
   }
 
   /** Move several goods' booked counts at once (the batch writer's one UPDATE). */
@@ -53,13 +64,7 @@ export class StockRepository {
     if (deltas.size === 0) {
       return;
     }
-    await this.sql.prepared(
-      'batch-count',
-      `UPDATE goods g SET booking_count = g.booking_count + d.n, updated_at = now()
-       FROM unnest($1::int[], $2::int[]) AS d(id, n) WHERE g.id = d.id`,
-      [[...deltas.keys()], [...deltas.values()]],
-      tx,
-    );
+    await this.sql.prepared(ADD_BOOKED, [[...deltas.keys()], [...deltas.values()]], tx);
   }
 
   /** Move one goods' booked count (a booking, a cancellation and its promotions). */

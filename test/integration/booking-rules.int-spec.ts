@@ -6,7 +6,8 @@ import pg from 'pg';
 
 import { admissionRefusals, Refusal, refusalFor, saleTerms } from '../../src/booking/booking-rules';
 import { Admission, BookingState } from '../../src/booking/booking-state';
-import { BookingRepository, decide } from '../../src/booking/booking.repository';
+import { decide } from '../../src/booking/decide';
+import { RowLockRepository } from '../../src/booking/row-lock.repository';
 import { AppConfig } from '../../src/config/app-config';
 import { Sql } from '../../src/database/sql';
 import { createRedis } from '../../src/redis/redis.module';
@@ -136,14 +137,14 @@ describe('the booking rule: one table through every implementation', () => {
   let redis: ScriptedRedis;
   let prefix: string;
   let pool: pg.Pool;
-  let repository: BookingRepository;
+  let repository: RowLockRepository;
   let hostId: number;
   before(async () => {
     prefix = freshRedisPrefix();
     redis = createRedis(testEnv('REDIS_URL'), prefix);
     pool = new pg.Pool({ connectionString: await freshDatabaseUrl(), max: 2 });
     const sql = Sql.onPool(pool);
-    repository = new BookingRepository(sql, new StockRepository(sql));
+    repository = new RowLockRepository(sql, new StockRepository(sql));
     hostId = (
       await pool.query<{ id: number }>(
         `INSERT INTO users (email, nickname, password_hash, role) VALUES ('rh@x.io', 'rh', 'x', 'host') RETURNING id`,

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 
 import pg from 'pg';
 
-import { BookingRepository } from '../../src/booking/booking.repository';
+import { BookingWriterRepository } from '../../src/booking/booking-writer.repository';
 import type { LoggedBooking } from '../../src/booking/booking.types';
 import { Sql } from '../../src/database/sql';
 import { StockRepository } from '../../src/stock/stock.repository';
@@ -13,14 +13,14 @@ import { freshDatabaseUrl } from '../support/env';
 /** The writer's batch transaction against a real PostgreSQL, on one connection. */
 describe('the booking writer batch', () => {
   let pool: pg.Pool;
-  let repository: BookingRepository;
+  let repository: BookingWriterRepository;
   let goodsId: number;
   let userIds: number[];
   let seq = 0;
   before(async () => {
     pool = new pg.Pool({ connectionString: await freshDatabaseUrl(), max: 1 });
     const sql = Sql.onPool(pool);
-    repository = new BookingRepository(sql, new StockRepository(sql));
+    repository = new BookingWriterRepository(sql, new StockRepository(sql));
     const hostId = (
       await pool.query(
         `INSERT INTO users (email, nickname, password_hash, role) VALUES ('wh@x.io', 'wh', 'x', 'host') RETURNING id`,
