@@ -145,6 +145,11 @@ const { createRedis } = load(join(root, 'dist', 'redis', 'redis.module.js'));
 const { runMigrations } = load(join(root, 'dist', 'database', 'data-source.js'));
 const { auditRun, waitForLogDrained } = load(join(root, 'dist', 'booking', 'audit.js'));
 const { stockKeys } = load(join(root, 'dist', 'stock', 'stock.keys.js'));
+const { bookingKeys } = load(join(root, 'dist', 'booking', 'booking.keys.js'));
+const { goodsCacheKeys } = load(join(root, 'dist', 'goods', 'goods.cache.js'));
+const { insertGoods, insertHost, insertUsers } = load(
+  join(root, 'dist', 'database', 'fixtures.js'),
+);
 
 const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 
@@ -287,12 +292,7 @@ function goodsPlan() {
  */
 async function prepare(db, secret) {
   const tag = `${runId}-${Math.random().toString(36).slice(2, 6)}`;
-  const host = (
-    await db.query(
-      `INSERT INTO users (email, nickname, password_hash, role) VALUES ($1, 'benchhost', 'x', 'host') RETURNING id`,
-      [`host-${tag}@bench.invalid`],
-    )
-  ).rows[0].id;
+  const host = await insertHost(db, { tag, domain: 'bench.invalid' });
   const plan = goodsPlan();
   const goodsIds = await createGoods(db, host, plan, tag);
   const warmGoodsIds = await createGoods(
@@ -302,13 +302,7 @@ async function prepare(db, secret) {
     { count: 1, stock: Math.max(1, P.scenario === 'sustained' ? P.warmup : P.stock) },
     `${tag}-warm`,
   );
-  const userIds = (
-    await db.query(
-      `INSERT INTO users (email, nickname, password_hash)
-       SELECT 'u' || i || '-' || $2 || '@bench.invalid', 'b' || i, 'x' FROM generate_series(1, $1) i RETURNING id`,
-      [P.users, tag],
-    )
-  ).rows.map((r) => r.id);
+  const userIds = await insertUsers(db, P.users, { tag, domain: 'bench.invalid' });
   // A KeyObject made once: given a string, jsonwebtoken tries it as a PEM key on every call.
   const key = createSecretKey(Buffer.from(secret, 'utf8'));
   const tokens = userIds.map((id) =>
@@ -317,16 +311,8 @@ async function prepare(db, secret) {
   return { host, goodsIds, warmGoodsIds, userIds, tokens, stock: plan.stock };
 }
 
-async function createGoods(db, host, plan, tag) {
-  return (
-    await db.query(
-      `INSERT INTO goods (title, content, price, img_url, show_date, booking_limit, host_id)
-       SELECT 'Bench ' || $3 || ' #' || i, 'npm run bench', 1000, 'https://example.com/b.png',
-              now() + interval '30 days', $1, $2
-       FROM generate_series(1, $4) i RETURNING id`,
-      [plan.stock, host, tag, plan.count],
-    )
-  ).rows.map((r) => r.id);
+function createGoods(db, host, plan, tag) {
+  return insertGoods(db, host, { title: `Bench ${tag}`, bookingLimit: plan.stock }, plan.count);
 }
 
 /** Remove what prepare() made from a database we were given (--url). */
@@ -342,12 +328,18 @@ async function unprepare(db, redis, prepared, prefix) {
   if (redis) {
     // The goods' booking state, and every cached goods read (as a goods write does).
     await redis.del(...goodsIds.flatMap((id) => [stockKeys.goods(id), stockKeys.goodsUsers(id)]));
-    await redis.incr('goods:gen');
+    await redis.incr(goodsCacheKeys.generation);
     // Its users' idempotency keys (booking records go when their bookings settle).
     const users = new Set(userIds.map(String));
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}bk:idem:*`, 'COUNT', 1000);
+      const [next, keys] = await redis.scan(
+        cursor,
+        'MATCH',
+        `${prefix}${bookingKeys.idempotencyPrefix}*`,
+        'COUNT',
+        1000,
+      );
       cursor = next;
       // SCAN answers full names; the client adds the prefix again on DEL.
       const ours = keys

@@ -4,7 +4,12 @@ import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
 import type { ScriptedRedis } from '../redis/scripts';
 
-const GENERATION_KEY = 'goods:gen';
+/** The goods read cache's keys (lua/get-cached-1.lua builds an entry's key the same way). */
+export const goodsCacheKeys = {
+  /** Bumped by every goods write: entries under an older generation are never read again. */
+  generation: 'goods:gen',
+  entry: (generation: string, suffix: string) => `goods:${generation}:${suffix}`,
+} as const;
 
 /**
  * Read-through cache of goods reads in Redis. A hit costs one EVALSHA and no SQL. Writes bump
@@ -23,7 +28,7 @@ export class GoodsCache {
   async read<T>(suffix: string, load: () => Promise<T>): Promise<T> {
     let generation: string | undefined;
     try {
-      const [gen, cached] = await this.redis.getCached(GENERATION_KEY, suffix);
+      const [gen, cached] = await this.redis.getCached(goodsCacheKeys.generation, suffix);
       if (cached !== null) {
         return JSON.parse(cached) as T;
       }
@@ -33,7 +38,7 @@ export class GoodsCache {
     }
     const value = await load();
     if (generation !== undefined && value !== undefined) {
-      const key = `goods:${generation}:${suffix}`;
+      const key = goodsCacheKeys.entry(generation, suffix);
       await this.redis
         .set(key, JSON.stringify(value), 'EX', this.config.goodsCacheTtlSeconds)
         .catch(() => undefined);
@@ -46,7 +51,7 @@ export class GoodsCache {
    * still stands; entries then live at most GOODS_CACHE_TTL.
    */
   async invalidate(): Promise<void> {
-    await this.redis.incr(GENERATION_KEY).catch((error: Error) => {
+    await this.redis.incr(goodsCacheKeys.generation).catch((error: Error) => {
       this.logger.warn(`goods cache invalidation failed: ${error.message}`);
     });
   }

@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 
 import pg from 'pg';
 
+import { bookingKeys } from '../../src/booking/booking.keys';
 import { TestApp, TEST_JWT_SECRET } from '../support/app';
 import { testEnv } from '../support/env';
 
@@ -180,8 +181,8 @@ describe('npm run bench (small real runs)', () => {
       assert.ok(run.idempotentReplays! > 0);
       assert.deepEqual((await counts()).rows, before);
       const left = [
-        ...(await t.redis.keys(`${t.redisPrefix}bk:r:*`)), // booking records (gone when settled)
-        ...(await t.redis.keys(`${t.redisPrefix}bk:idem:*`)), // idempotency keys
+        ...(await t.redis.keys(`${t.redisPrefix}${bookingKeys.recordPrefix}*`)), // gone when settled
+        ...(await t.redis.keys(`${t.redisPrefix}${bookingKeys.idempotencyPrefix}*`)),
       ];
       assert.deepEqual(left, []);
     } finally {

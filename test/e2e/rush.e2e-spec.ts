@@ -115,6 +115,7 @@ for (const strategy of ['redis', 'pg-lock'] as const) {
 
 // The app's own Redis client, with the app's key prefix.
 import { REDIS as RedisToken } from '../../src/redis/redis.module';
+import { insertGoods, insertHost } from '../../src/database/fixtures';
 
 const MAIN = join(__dirname, '..', '..', 'src', 'main.js');
 
@@ -145,17 +146,8 @@ function startMain(
 
 /** A host of its own and a goods of `seats` on sale now, by SQL; the goods id. */
 async function hostedGoods(db: pg.Pool, seats: number): Promise<number> {
-  const { rows } = await db.query(
-    `WITH n AS (SELECT 'host-' || gen_random_uuid() AS name)
-     INSERT INTO users (email, nickname, password_hash, role)
-     SELECT name || '@x.io', name, 'x', 'host' FROM n RETURNING id`,
-  );
-  const { rows: goods } = await db.query(
-    `INSERT INTO goods (title, content, price, img_url, show_date, booking_limit, host_id)
-     VALUES ('Rush', 'r', 1, 'https://x.io/a.png', now() + interval '30 days', $1, $2) RETURNING id`,
-    [seats, rows[0].id],
-  );
-  return goods[0].id as number;
+  const [goodsId] = await insertGoods(db, await insertHost(db), { bookingLimit: seats });
+  return goodsId;
 }
 
 describe('on-sale rush across processes: 2 API + 2 workers, one worker SIGKILLed mid-batch', () => {

@@ -8,6 +8,7 @@ import { auditGoods } from '../../src/booking/audit';
 import { stockKeys } from '../../src/stock/stock.keys';
 import { createRedis } from '../../src/redis/redis.module';
 import type { ScriptedRedis } from '../../src/redis/scripts';
+import { insertGoods, insertHost, insertUsers } from '../../src/database/fixtures';
 import { freshDatabaseUrl, freshRedisPrefix, testEnv } from '../support/env';
 
 /**
@@ -25,16 +26,8 @@ describe('the booking audit catches a broken service', () => {
     db = new pg.Pool({ connectionString: await freshDatabaseUrl(), max: 2 });
     prefix = freshRedisPrefix();
     redis = createRedis(testEnv('REDIS_URL'), prefix);
-    hostId = (
-      await db.query(
-        `INSERT INTO users (email, nickname, password_hash, role) VALUES ('ah@x.io', 'ah', 'x', 'host') RETURNING id`,
-      )
-    ).rows[0].id;
-    userIds = (
-      await db.query(
-        `INSERT INTO users (email, nickname, password_hash) SELECT 'a' || i || '@x.io', 'a' || i, 'x' FROM generate_series(1, 5) i RETURNING id`,
-      )
-    ).rows.map((r) => r.id as number);
+    hostId = await insertHost(db);
+    userIds = await insertUsers(db, 5);
   });
   after(async () => {
     const keys = await redis.keys(`${prefix}*`);
@@ -46,13 +39,12 @@ describe('the booking audit catches a broken service', () => {
   });
 
   async function goodsWith(limit: number, count: number, maxPerUser = 1): Promise<number> {
-    return (
-      await db.query(
-        `INSERT INTO goods (title, content, price, img_url, show_date, booking_limit, booking_count, max_per_user, host_id)
-         VALUES ('A', 'a', 1, 'https://x.io/a.png', now(), $1, $2, $3, $4) RETURNING id`,
-        [limit, count, maxPerUser, hostId],
-      )
-    ).rows[0].id;
+    const [id] = await insertGoods(db, hostId, {
+      bookingLimit: limit,
+      bookingCount: count,
+      maxPerUser,
+    });
+    return id;
   }
 
   async function confirm(goodsId: number, userId: number, quantity = 1): Promise<string> {

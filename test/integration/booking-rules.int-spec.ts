@@ -9,6 +9,7 @@ import { Admission, BookingState } from '../../src/booking/booking-state';
 import { decide } from '../../src/booking/decide';
 import { RowLockRepository } from '../../src/booking/row-lock.repository';
 import { AppConfig } from '../../src/config/app-config';
+import { insertGoods, insertHost, insertUsers } from '../../src/database/fixtures';
 import { Sql } from '../../src/database/sql';
 import { createRedis } from '../../src/redis/redis.module';
 import type { ScriptedRedis } from '../../src/redis/scripts';
@@ -145,11 +146,7 @@ describe('the booking rule: one table through every implementation', () => {
     pool = new pg.Pool({ connectionString: await freshDatabaseUrl(), max: 2 });
     const sql = Sql.onPool(pool);
     repository = new RowLockRepository(sql, new StockRepository(sql));
-    hostId = (
-      await pool.query<{ id: number }>(
-        `INSERT INTO users (email, nickname, password_hash, role) VALUES ('rh@x.io', 'rh', 'x', 'host') RETURNING id`,
-      )
-    ).rows[0].id;
+    hostId = await insertHost(pool);
   });
   after(async () => {
     const keys = await redis.keys(`${prefix}*`);
@@ -192,20 +189,8 @@ describe('the booking rule: one table through every implementation', () => {
     const now = Date.now();
     for (const c of cases) {
       const g = goodsOf(c, 0, now);
-      const goodsId = (
-        await pool.query<{ id: number }>(
-          `INSERT INTO goods (title, content, price, img_url, show_date, booking_limit, booking_count,
-                              max_per_user, sale_starts_at, sale_ends_at, host_id)
-           VALUES ('t', 'c', 0, 'https://x.io', now(), $1, $2, $3, $4, $5, $6) RETURNING id`,
-          [g.bookingLimit, g.bookingCount, g.maxPerUser, g.saleStartsAt, g.saleEndsAt, hostId],
-        )
-      ).rows[0].id;
-      const userId = (
-        await pool.query<{ id: number }>(
-          `INSERT INTO users (email, nickname, password_hash) VALUES ($1, $2, 'x') RETURNING id`,
-          [`r${goodsId}@x.io`, `r${goodsId}`],
-        )
-      ).rows[0].id;
+      const [goodsId] = await insertGoods(pool, hostId, g);
+      const [userId] = await insertUsers(pool, 1);
       if (c.held) {
         await pool.query(
           `INSERT INTO bookings (id, goods_id, user_id, quantity, status, requested_at)

@@ -8,6 +8,7 @@ import { BookingWriterRepository } from '../../src/booking/booking-writer.reposi
 import type { LoggedBooking } from '../../src/booking/booking.types';
 import { Sql } from '../../src/database/sql';
 import { StockRepository } from '../../src/stock/stock.repository';
+import { insertGoods, insertHost, insertUsers } from '../../src/database/fixtures';
 import { freshDatabaseUrl } from '../support/env';
 
 /** The writer's batch transaction against a real PostgreSQL, on one connection. */
@@ -21,24 +22,9 @@ describe('the booking writer batch', () => {
     pool = new pg.Pool({ connectionString: await freshDatabaseUrl(), max: 1 });
     const sql = Sql.onPool(pool);
     repository = new BookingWriterRepository(sql, new StockRepository(sql));
-    const hostId = (
-      await pool.query(
-        `INSERT INTO users (email, nickname, password_hash, role) VALUES ('wh@x.io', 'wh', 'x', 'host') RETURNING id`,
-      )
-    ).rows[0].id as number;
-    goodsId = (
-      await pool.query(
-        `INSERT INTO goods (title, content, price, img_url, show_date, booking_limit, max_per_user, host_id)
-         VALUES ('t', 'c', 0, 'https://x.io', now(), 100000, 100, $1) RETURNING id`,
-        [hostId],
-      )
-    ).rows[0].id as number;
-    userIds = (
-      await pool.query(
-        `INSERT INTO users (email, nickname, password_hash)
-         SELECT 'w' || i || '@x.io', 'w' || i, 'x' FROM generate_series(1, 50) i RETURNING id`,
-      )
-    ).rows.map((r) => r.id as number);
+    const hostId = await insertHost(pool);
+    [goodsId] = await insertGoods(pool, hostId, { bookingLimit: 100_000, maxPerUser: 100 });
+    userIds = await insertUsers(pool, 50);
   });
   after(() => pool.end());
 

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-
 import jwt from 'jsonwebtoken';
 import type pg from 'pg';
+
+import { insertUsers } from '../../src/database/fixtures';
 
 export interface BulkUser {
   id: number;
@@ -10,13 +10,7 @@ export interface BulkUser {
 
 /** Many users in one INSERT, with tokens signed by the service's secret (no login per user). */
 export async function bulkUsers(db: pg.Pool, count: number, secret: string): Promise<BulkUser[]> {
-  const tag = randomBytes(3).toString('hex');
-  const { rows } = await db.query<{ id: number }>(
-    `INSERT INTO users (email, nickname, password_hash)
-     SELECT 'bulk' || $1 || '-' || i || '@test.example', 'b' || $1 || i, 'not-a-login-account'
-     FROM generate_series(1, $2) AS i RETURNING id`,
-    [tag, count],
-  );
+  const rows = (await insertUsers(db, count, { prefix: 'bulk' })).map((id) => ({ id }));
   return rows.map(({ id }) => ({
     id,
     token: jwt.sign({ sub: String(id), role: 'user' }, secret, {
