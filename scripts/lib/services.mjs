@@ -12,8 +12,8 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
  * Node flags for the service process (`npm start`, `npm run start:prod`, the bench). A young
- * generation of 64 MB semi-spaces instead of 16: at 10,000 bookings/s minor GCs went from
- * ~800 to ~200 per 30 s and from 2.2 s to 1.3 s of pause in all (nodejs_gc_duration_seconds).
+ * generation of 64 MB semi-spaces instead of 16: under a sustained load, far fewer minor GCs
+ * and less pause in all (nodejs_gc_duration_seconds; figures in docs/performance.md).
  */
 export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=64'];
 
@@ -212,8 +212,8 @@ export async function startRedis({ dataDir, port }) {
       '--appendonly',
       'yes',
       // Rewrite the AOF at 512 MB, not 64: a rewrite is a forked child that takes most of a
-      // core for a while, and at 10,000 bookings/s the default rewrote every 5 s, each time
-      // a 100-200 ms bump in the slowest answers.
+      // core for a while, and under a sustained load the default rewrote every few seconds,
+      // each time a bump in the slowest answers.
       '--auto-aof-rewrite-min-size',
       '512mb',
       '--save',

@@ -65,10 +65,9 @@ function callerOf(
  * HS256 only: `alg: none`, RS256 and friends are refused, as is any header but exactly
  * `alg: HS256`. Tokens are signed with jsonwebtoken; they are verified here, by hand: the
  * HMAC of the first two parts compared in constant time with the third, then the claims.
- * With the cache insert, a token not seen before cost 8.7-9.9 µs through jsonwebtoken's verify
- * and costs 4.5-5.6 µs here (in a sustained bench's first 1.4 s, when 15,000 tokens arrive
- * that the cache has not seen, verification was 12.7 % of the service's CPU samples). The
- * secret is a KeyObject made once.
+ * A token not seen before costs about half of what jsonwebtoken's verify did, which mattered in
+ * a sale's first seconds, when most tokens are new (docs/performance.md). The secret is a
+ * KeyObject made once.
  */
 @Injectable()
 export class TokenService {

@@ -14,7 +14,7 @@ import { Decision, decide } from './decide';
  * - plans made for each batch's own arrays, never a generic plan. A generic plan is cached after
  *   five executions and kept until the table is next analysed; made while `bookings` was nearly
  *   empty (a first sale), it was a sequential scan for `id = ANY(..)`, and as the table grew
- *   PostgreSQL went to 75 % CPU and the commit lag to 10-15 s (seen in one bench run in four).
+ *   the writer fell seconds behind (seen in one bench run in four).
  * - ROW EXCLUSIVE on bookings first, since the batch inserts bookings for users it has only
  *   read: a user's delete trigger takes SHARE (migration 1764200000000), so it waits for these
  *   and they for it.
@@ -31,7 +31,7 @@ FROM bookings WHERE id = ANY($1::uuid[])`,
 /**
  * Only the (goods, user) pairs of a batch, one index probe each. `goods_id = ANY(..) AND
  * user_id = ANY(..)` probed every goods × user combination (20 goods × 500 users: 10,000
- * descents, 2 → 12 ms a batch as the table grew), and a plain join over unnest() hash-joins a
+ * descents a batch), and a plain join over unnest() hash-joins a
  * sequential scan while the table's statistics are young (a first sale). The aggregate keeps
  * the LATERAL subquery a per-pair index scan.
  */

@@ -38,7 +38,7 @@ async function writerMetrics(): Promise<MetricsJson> {
  * APP_ROLE=all with WRITER_THREAD: the booking writer runs in a worker thread of this process,
  * with its own event loop and heap. A batch's JavaScript (parse, decide, encode, settle) and its
  * garbage (the writer's objects outlive young-generation collections, and their mark-compacts
- * paused the API every ~10 s in the sustained bench) no longer sit between a booking request
+ * paused the API in the sustained bench) no longer sit between a booking request
  * and its answer. The thread is the APP_ROLE=worker application (src/main.ts), so a split
  * deployment and a single node run the same writer.
  */

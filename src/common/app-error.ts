@@ -56,8 +56,8 @@ export class AppError extends HttpException {
     if (details) {
       body.details = details;
     }
-    // An AppError is an answer, not a fault: nobody reads its stack, and capturing one was
-    // 7 % of a rush's CPU (most of a rush's answers are 409 SOLD_OUT).
+    // An AppError is an answer, not a fault: nobody reads its stack, and capturing one was a
+    // visible share of a rush's CPU (most of a rush's answers are 409 SOLD_OUT).
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     super(body, statusOf[code]);

@@ -16,11 +16,8 @@ export function createRedis(url: string, keyPrefix: string): ScriptedRedis {
     retryStrategy: (times) => Math.min(times * 50, 500),
     // No auto-pipelining. The hot paths batch for themselves (admission: one script call per
     // event-loop turn; the writer: one per batch), and with it on, every command's arguments,
-    // reply and caller outlived two young-generation collections: the API thread's old
-    // generation grew ~6 MB/s at 10,000 bookings/s (a mark-compact every 5-6 s), against
-    // ~0.5 MB/s without (a PING per admission batch through a client with it on promoted as
-    // much; through a plain client, nothing). Sustained bench, alternating rounds: p99
-    // 29.5 → 15.1 ms, service CPU 68-70 → 62-66 %.
+    // reply and caller outlived two young-generation collections, so the API thread's old
+    // generation grew and mark-compacts paused it (figures: docs/performance.md).
     enableAutoPipelining: false,
   });
   defineScripts(redis);

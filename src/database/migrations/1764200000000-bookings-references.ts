@@ -4,10 +4,10 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * Bookings' references to goods and users, kept by the code that writes bookings and by
  * delete triggers, instead of two foreign keys checked row by row on every insert.
  *
- * The foreign keys cost ~5 of ~8.4 ms per 500-row batch insert (measured: 8.4 → 3.3 ms and
- * 237 → 181 bytes of WAL a row without them): each row's check is a query that also locks its
- * user row (FOR KEY SHARE, a tuple write and a WAL record for each distinct user). The writers
- * check a whole batch with one query each instead (booking.repository.ts: goods rows locked
+ * The foreign keys were most of a batch insert's time and a good part of its WAL
+ * (docs/performance.md): each row's check is a query that also locks its user row (FOR KEY
+ * SHARE, a tuple write and a WAL record for each distinct user). The writers check a whole
+ * batch with one query each instead (booking-writer.repository.ts: goods rows locked
  * FOR UPDATE, users read), and the triggers below refuse what RESTRICT refused, with the same
  * error (23503, same constraint names), so nothing that deletes goods or users sees a change:
  * - goods: every booking insert holds its goods row lock (the writer's batch, pg-lock, a
