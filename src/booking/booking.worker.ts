@@ -28,9 +28,41 @@ const RETRY_FIRST_MS = 250;
 const RETRY_MAX_MS = 5_000;
 
 /** What a written batch comes to: outcomes to settle and tell, entries for the dead letters. */
-interface Written {
+export interface Written {
   outcomes: BookingOutcome[];
   failed: RefusedEntry[];
+}
+
+/**
+ * A booking an earlier delivery stored as REJECTED UNPROCESSABLE (the writer stopped, or Redis
+ * failed, between that row and the settle script) reads back as a stored outcome; it still
+ * belongs in the dead letters, or the operator would never hear of it.
+ */
+export function unprocessableAgain(
+  written: Written,
+  bookings: LoggedBooking[],
+  rawFields: Map<string, string[]>,
+): Written {
+  const again = new Set(
+    written.outcomes.filter((o) => o.reason === Refusal.Unprocessable).map((o) => o.id),
+  );
+  if (again.size === 0) {
+    return written;
+  }
+  return {
+    outcomes: written.outcomes.filter((o) => !again.has(o.id)),
+    failed: [
+      ...written.failed,
+      ...bookings
+        .filter((b) => again.has(b.id))
+        .map((b) => ({
+          streamId: b.streamId,
+          fields: rawFields.get(b.streamId) ?? [],
+          bookingId: b.id,
+          error: 'stored REJECTED UNPROCESSABLE by an earlier delivery (its error is in that log)',
+        })),
+    ],
+  };
 }
 
 /** The error as a dead letter keeps it: SQLSTATE and message, never a stack. */
@@ -224,7 +256,11 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
     let redelivered = claimed;
     for (let attempt = 0; ; attempt++) {
       try {
-        const written = await this.write(bookings, rawFields, redelivered);
+        const written = unprocessableAgain(
+          await this.write(bookings, rawFields, redelivered),
+          bookings,
+          rawFields,
+        );
         await this.settle(raw, bookings, written, [...refused, ...written.failed], deliveries);
         return;
       } catch (error) {
