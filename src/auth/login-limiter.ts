@@ -8,9 +8,17 @@ import { REDIS } from '../redis/redis.module';
 import type { ScriptedRedis } from '../redis/scripts';
 
 /**
- * Counts failed logins per account and per client address in Redis (shared by every
- * instance). Checked before the password hash is computed, so credential stuffing meets a
- * 429 instead of our CPU.
+ * Counts failed logins in Redis (shared by every instance), so that nobody can lock someone
+ * else out (ASVS 6.1.1, CWE-645) while guessing stays bounded:
+ * - per (account, client address): LOGIN_MAX_FAILURES, then that address waits for that
+ *   account; another address is not affected;
+ * - per client address, across accounts: LOGIN_MAX_FAILURES_PER_IP (credential stuffing);
+ * - per account, across addresses: past LOGIN_MAX_FAILURES_PER_ACCOUNT (a distributed guess),
+ *   an address that has failed for the account waits; one that has not still has its password
+ *   checked, so the right password from a clean address always gets in, and every further
+ *   address gets one guess per window.
+ * Checked before the password hash is computed, so credential stuffing meets a 429 instead of
+ * our CPU.
  */
 @Injectable()
 export class LoginLimiter {
@@ -19,35 +27,47 @@ export class LoginLimiter {
     private readonly config: AppConfig,
   ) {}
 
-  private keys(email: string, ip: string): [account: string, address: string] {
-    const account = createHash('sha256').update(email).digest('base64url');
-    return [`login-fail:acct:${account}`, `login-fail:ip:${ip}`];
+  private keys(email: string, ip: string): { pair: string; account: string; address: string } {
+    const hash = (v: string) => createHash('sha256').update(v).digest('base64url');
+    return {
+      pair: `login-fail:pair:${hash(`${email}\n${ip}`)}`,
+      account: `login-fail:acct:${hash(email)}`,
+      address: `login-fail:ip:${ip}`,
+    };
   }
 
   async assertAllowed(email: string, ip: string): Promise<void> {
-    const [account, address] = this.keys(email, ip);
-    const [[accountHits, accountMs], [addressHits, addressMs]] = await Promise.all([
-      this.redis.peekWindow(account),
-      this.redis.peekWindow(address),
-    ]);
-    if (accountHits >= this.config.loginMaxFailures) {
-      throw AppError.rateLimited(accountMs / 1000);
+    const keys = this.keys(email, ip);
+    const [[pairHits, pairMs], [accountHits, accountMs], [addressHits, addressMs]] =
+      await Promise.all([
+        this.redis.peekWindow(keys.pair),
+        this.redis.peekWindow(keys.account),
+        this.redis.peekWindow(keys.address),
+      ]);
+    if (pairHits >= this.config.loginMaxFailures) {
+      throw AppError.rateLimited(pairMs / 1000);
     }
     if (addressHits >= this.config.loginMaxFailuresPerIp) {
       throw AppError.rateLimited(addressMs / 1000);
     }
+    if (accountHits >= this.config.loginMaxFailuresPerAccount && pairHits > 0) {
+      throw AppError.rateLimited(Math.min(accountMs, pairMs) / 1000);
+    }
   }
 
   async recordFailure(email: string, ip: string): Promise<void> {
-    const [account, address] = this.keys(email, ip);
+    const keys = this.keys(email, ip);
     const windowMs = this.config.loginFailureWindowSeconds * 1000;
     await Promise.all([
-      this.redis.hitWindow(account, windowMs, this.config.loginMaxFailures),
-      this.redis.hitWindow(address, windowMs, this.config.loginMaxFailuresPerIp),
+      this.redis.hitWindow(keys.pair, windowMs, this.config.loginMaxFailures),
+      this.redis.hitWindow(keys.account, windowMs, this.config.loginMaxFailuresPerAccount),
+      this.redis.hitWindow(keys.address, windowMs, this.config.loginMaxFailuresPerIp),
     ]);
   }
 
+  /** The owner got in: their account's and this address's counts for it start again. */
   async recordSuccess(email: string, ip: string): Promise<void> {
-    await this.redis.del(this.keys(email, ip)[0]);
+    const keys = this.keys(email, ip);
+    await this.redis.del(keys.pair, keys.account);
   }
 }

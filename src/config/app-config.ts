@@ -17,6 +17,7 @@ export class AppConfig {
   readonly bodyLimitBytes: number;
   readonly loginMaxFailures: number;
   readonly loginMaxFailuresPerIp: number;
+  readonly loginMaxFailuresPerAccount: number;
   readonly loginFailureWindowSeconds: number;
   readonly authRateLimitPerMinute: number;
   readonly goodsCacheTtlSeconds: number;
@@ -55,6 +56,7 @@ export class AppConfig {
     this.bodyLimitBytes = env.BODY_LIMIT_BYTES;
     this.loginMaxFailures = env.LOGIN_MAX_FAILURES;
     this.loginMaxFailuresPerIp = env.LOGIN_MAX_FAILURES_PER_IP;
+    this.loginMaxFailuresPerAccount = env.LOGIN_MAX_FAILURES_PER_ACCOUNT;
     this.loginFailureWindowSeconds = parseDurationSeconds(env.LOGIN_FAILURE_WINDOW);
     this.authRateLimitPerMinute = env.AUTH_RATE_LIMIT_PER_MINUTE;
     this.goodsCacheTtlSeconds = parseDurationSeconds(env.GOODS_CACHE_TTL);

@@ -100,7 +100,13 @@ export const envVariables = {
   },
   LOGIN_MAX_FAILURES: {
     schema: int(1, 1_000_000).default(10),
-    description: 'failed logins per account per window before 429',
+    description:
+      'failed logins per account from one client address per window before that address gets 429 for that account (other addresses are not affected)',
+  },
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: {
+    schema: int(1, 1_000_000).default(100),
+    description:
+      'failed logins per account from all addresses per window; past it, addresses that failed for the account get 429 and others one try each (the right password always gets in)',
   },
   LOGIN_MAX_FAILURES_PER_IP: {
     schema: int(1, 1_000_000).default(100),

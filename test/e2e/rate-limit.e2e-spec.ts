@@ -8,10 +8,13 @@ describe('rate limits shared through Redis', () => {
   let b: TestApp;
   before(async () => {
     // Two API instances on one database and one Redis prefix: limits must be shared.
+    // Behind a proxy, so each request can come from an address of its own.
     const limits = {
       LOGIN_MAX_FAILURES: '10',
       LOGIN_MAX_FAILURES_PER_IP: '25',
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: '30',
       LOGIN_FAILURE_WINDOW: '15m',
+      TRUST_PROXY: 'true',
     };
     a = await TestApp.start(limits);
     b = await TestApp.start({
@@ -25,30 +28,55 @@ describe('rate limits shared through Redis', () => {
     await a.close();
   });
 
-  it('locks an account after 10 failures across instances, before checking the password', async () => {
+  const login = (app: TestApp, email: string, password: string, from: string) =>
+    app.request('POST', '/api/auth/login', {
+      body: { email, password },
+      headers: { 'x-forwarded-for': from },
+    });
+
+  it('after 10 failures from one address, that address waits for that account (across instances), before the password is checked', async () => {
     const user = await a.newUser();
     for (let i = 0; i < 10; i++) {
-      const app = i % 2 === 0 ? a : b;
-      const reply = await app.request('POST', '/api/auth/login', {
-        body: { email: user.email, password: `Wrong${i}!x` },
-      });
+      const reply = await login(i % 2 === 0 ? a : b, user.email, `Wrong${i}!x`, '198.51.100.1');
       assert.equal(reply.status, 401, `attempt ${i}`);
     }
-    const locked = await b.request('POST', '/api/auth/login', {
-      body: { email: user.email, password: 'Passw0rd!' },
-    });
-    assert.equal(locked.status, 429, 'even the right password waits');
+    const locked = await login(b, user.email, 'Passw0rd!', '198.51.100.1');
+    assert.equal(locked.status, 429, 'even the right password waits, from that address');
     assert.equal(locked.body.code, 'RATE_LIMITED');
     const retryAfter = Number(locked.headers.get('retry-after'));
     assert.ok(retryAfter > 800 && retryAfter <= 900, `Retry-After ${retryAfter}`);
   });
 
+  it('nobody can lock someone else out: the right password from another address gets in', async () => {
+    const victim = await a.newUser();
+    for (let i = 0; i < 12; i++) {
+      await login(a, victim.email, `Wrong${i}!x`, '203.0.113.66');
+    }
+    assert.equal((await login(a, victim.email, 'Passw0rd!', '203.0.113.66')).status, 429);
+    const owner = await login(b, victim.email, 'Passw0rd!', '192.0.2.10');
+    assert.equal(owner.status, 200, JSON.stringify(owner.body));
+  });
+
+  it('past the per-account ceiling, addresses that failed wait and every other gets one try; the right password still gets in', async () => {
+    const victim = await a.newUser();
+    // 30 failures from 10 addresses, 3 each: under the pair limit, at the account's ceiling.
+    for (let i = 0; i < 30; i++) {
+      const reply = await login(a, victim.email, `Wrong${i}!x`, `10.9.${i % 10}.1`);
+      assert.equal(reply.status, 401, `attempt ${i}`);
+    }
+    assert.equal((await login(a, victim.email, 'Passw0rd!', '10.9.3.1')).status, 429);
+    const guess = await login(a, victim.email, 'Wrong-again!', '10.9.99.1');
+    assert.equal(guess.status, 401, 'a fresh address has its guess checked');
+    assert.equal((await login(a, victim.email, 'Wrong-twice!', '10.9.99.1')).status, 429);
+    assert.equal((await login(b, victim.email, 'Passw0rd!', '10.9.100.1')).status, 200);
+    // The owner got in: the account's count starts again.
+    assert.equal((await login(a, victim.email, 'Wrong-3!', '10.9.3.1')).status, 401);
+  });
+
   it('limits failures per client address across many accounts (credential stuffing)', async () => {
     let limited = 0;
-    for (let i = 0; i < 20; i++) {
-      const reply = await a.request('POST', '/api/auth/login', {
-        body: { email: `victim${i}@example.com`, password: 'Guess123!' },
-      });
+    for (let i = 0; i < 30; i++) {
+      const reply = await login(a, `victim${i}@example.com`, 'Guess123!', '198.51.100.200');
       if (reply.status === 429) {
         limited++;
         assert.ok(reply.headers.get('retry-after'));
@@ -56,7 +84,7 @@ describe('rate limits shared through Redis', () => {
         assert.equal(reply.status, 401);
       }
     }
-    // 10 failures above + 15 here reach the address limit of 25.
+    // The address limit is 25.
     assert.equal(limited, 5);
   });
 });

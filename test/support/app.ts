@@ -71,6 +71,7 @@ export class TestApp {
       JWT_SECRET: TEST_JWT_SECRET,
       LOGIN_MAX_FAILURES: '1000',
       LOGIN_MAX_FAILURES_PER_IP: '100000',
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: '100000',
       AUTH_RATE_LIMIT_PER_MINUTE: '100000',
       ...env,
     });
