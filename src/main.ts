@@ -7,10 +7,10 @@ import { runMigrations } from './database/data-source';
 import { seedDemoData } from './database/seed';
 import { inWriterThread, WriterThread } from './booking/writer-thread';
 
-async function main(): Promise<void> {
-  let config: AppConfig;
+/** The configuration, or the process ends naming every bad variable. */
+function configuration(): AppConfig {
   try {
-    config = AppConfig.fromEnvironment(process.env);
+    return AppConfig.fromEnvironment(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -18,6 +18,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+}
+
+async function main(): Promise<void> {
+  let config = configuration();
   const writerThread = inWriterThread();
   if (!writerThread) {
     await runMigrations(config.databaseUrl);
@@ -37,6 +41,11 @@ async function main(): Promise<void> {
   }
   const app = await createApp(config);
   const log = app.getHttpAdapter().getInstance().log;
+  if (config.jwtSecretGenerated && !writerThread) {
+    log.warn(
+      'JWT_SECRET is not set: tokens are signed with a random secret kept in .data/jwt-secret (set JWT_SECRET for a real deployment; production refuses to start without one)',
+    );
+  }
   if (!config.servesHttp) {
     // APP_ROLE=worker: the booking writer only, no HTTP port.
     await app.init();

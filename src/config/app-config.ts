@@ -1,4 +1,32 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { projectRoot } from '../project-root';
 import { Env, parseDurationMs, parseDurationSeconds, parseEnv } from './env.schema';
+
+/**
+ * The development secret: random, made once and kept beside `npm start`'s databases, so
+ * tokens survive a restart, every process of one checkout (the writer thread, `npm run`
+ * scripts) agrees, and nobody who reads the source can sign a token. Production never gets
+ * here (parseEnv refuses a missing JWT_SECRET there).
+ */
+function developmentSecret(): { secret: string; path: string } {
+  const path = join(projectRoot(), '.data', 'jwt-secret');
+  try {
+    return { secret: readFileSync(path, 'utf8').trim(), path };
+  } catch {
+    mkdirSync(join(path, '..'), { recursive: true });
+    const secret = randomBytes(48).toString('base64url');
+    try {
+      writeFileSync(path, `${secret}\n`, { flag: 'wx', mode: 0o600 });
+      return { secret, path };
+    } catch {
+      // another process made it first
+      return { secret: readFileSync(path, 'utf8').trim(), path };
+    }
+  }
+}
 
 /** The typed, validated configuration every module injects. */
 export class AppConfig {
@@ -10,6 +38,8 @@ export class AppConfig {
   readonly redisUrl: string;
   readonly redisKeyPrefix: string;
   readonly jwtSecret: string;
+  /** Outside production without JWT_SECRET: the random one kept in .data/jwt-secret. */
+  readonly jwtSecretGenerated: boolean;
   readonly jwtExpiresInSeconds: number;
   readonly admin?: { email: string; password: string };
   readonly logLevel: Env['LOG_LEVEL'];
@@ -40,12 +70,13 @@ export class AppConfig {
   constructor(private readonly env: Env) {
     this.nodeEnv = env.NODE_ENV;
     this.port = env.PORT;
-    this.host = env.HOST;
+    this.host = env.HOST ?? (env.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1');
     this.databaseUrl = env.DATABASE_URL;
     this.databasePoolSize = env.DATABASE_POOL_SIZE;
     this.redisUrl = env.REDIS_URL;
     this.redisKeyPrefix = env.REDIS_KEY_PREFIX;
-    this.jwtSecret = env.JWT_SECRET;
+    this.jwtSecret = env.JWT_SECRET ?? developmentSecret().secret;
+    this.jwtSecretGenerated = env.JWT_SECRET === undefined;
     this.jwtExpiresInSeconds = parseDurationSeconds(env.JWT_EXPIRES_IN);
     this.admin =
       env.ADMIN_EMAIL && env.ADMIN_PASSWORD

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
+import { projectRoot } from '../project-root';
+
 import { AppConfig } from './app-config';
-import { ConfigError, DEV_JWT_SECRET, parseDurationSeconds, parseEnv } from './env.schema';
+import { ConfigError, parseDurationSeconds, parseEnv, secretBits } from './env.schema';
 
 const base = {
   DATABASE_URL: 'postgres://u@127.0.0.1:5432/db',
@@ -28,6 +32,37 @@ describe('parseEnv', () => {
     assert.equal(config.loginFailureWindowSeconds, 900);
     assert.equal(config.nodeEnv, 'development');
     assert.equal(config.admin, undefined);
+  });
+
+  it('listens on loopback outside production unless HOST says otherwise, on every interface in production', () => {
+    assert.equal(new AppConfig(parseEnv(base)).host, '127.0.0.1');
+    assert.equal(new AppConfig(parseEnv({ ...base, HOST: '0.0.0.0' })).host, '0.0.0.0');
+    const prod = {
+      ...base,
+      NODE_ENV: 'production',
+      JWT_SECRET: 'hT3q9ZrV1xK7pWmN2bE5sLdC8yGfA0uJ',
+    };
+    assert.equal(new AppConfig(parseEnv(prod)).host, '0.0.0.0');
+  });
+
+  it('without JWT_SECRET outside production, makes a random secret once and keeps it in .data/jwt-secret', () => {
+    const file = join(projectRoot(), '.data', 'jwt-secret');
+    const existed = existsSync(file);
+    try {
+      const first = AppConfig.fromEnvironment(base);
+      const second = AppConfig.fromEnvironment(base);
+      assert.equal(first.jwtSecretGenerated, true);
+      assert.equal(first.jwtSecret, second.jwtSecret, 'every process of the checkout agrees');
+      assert.ok(secretBits(first.jwtSecret) >= 128, 'as strong as production asks');
+      assert.equal(readFileSync(file, 'utf8').trim(), first.jwtSecret);
+      assert.equal(statSync(file).mode & 0o077, 0, 'readable by its owner only');
+      const given = AppConfig.fromEnvironment({ ...base, JWT_SECRET: 'given-secret' });
+      assert.deepEqual([given.jwtSecret, given.jwtSecretGenerated], ['given-secret', false]);
+    } finally {
+      if (!existed) {
+        rmSync(file, { force: true });
+      }
+    }
   });
 
   it('names every bad variable in one error', () => {
@@ -61,22 +96,35 @@ describe('parseEnv', () => {
     ]);
   });
 
-  it('refuses production with a missing, default or short JWT secret', () => {
+  it('refuses production with a missing, short or guessable JWT secret', () => {
     const prod = { ...base, NODE_ENV: 'production' };
     assert.match(problems(prod)[0], /JWT_SECRET must be set in production/);
-    assert.match(
-      problems({ ...prod, JWT_SECRET: DEV_JWT_SECRET })[0],
-      /JWT_SECRET must be set in production/,
-    );
     assert.match(problems({ ...prod, JWT_SECRET: 'x'.repeat(31) })[0], /at least 32 characters/);
-    assert.deepEqual(problems({ ...prod, JWT_SECRET: 'x'.repeat(32) }), []);
+    for (const weak of ['a'.repeat(32), 'ab'.repeat(20), 'abcabcabcabcabcabcabcabcabcabcabc']) {
+      assert.match(problems({ ...prod, JWT_SECRET: weak })[0], /too easy to guess/, weak);
+    }
+    const strong = [
+      'hT3q9ZrV1xK7pWmN2bE5sLdC8yGfA0uJ', // 32 random base64 characters
+      '0123456789abcdef0123456789abcdef', // 32 hex digits: 128 bits
+      'correct horse battery staple is long',
+    ];
+    for (const secret of strong) {
+      assert.deepEqual(problems({ ...prod, JWT_SECRET: secret }), [], secret);
+    }
+    assert.equal(secretBits('a'.repeat(64)), 0);
+  });
+
+  it('has no default secret at all: the source holds none', () => {
+    const spec = readFileSync(join(projectRoot(), 'src', 'config', 'env.schema.ts'), 'utf8');
+    assert.doesNotMatch(spec, /JWT_SECRET: \{\s*schema: [^\n]*\.default\(/);
+    assert.equal(parseEnv(base).JWT_SECRET, undefined);
   });
 
   it('refuses demo seeding in production', () => {
     const found = problems({
       ...base,
       NODE_ENV: 'production',
-      JWT_SECRET: 'x'.repeat(40),
+      JWT_SECRET: 'hT3q9ZrV1xK7pWmN2bE5sLdC8yGfA0uJ',
       SEED_DEMO_DATA: 'true',
     });
     assert.match(found[0], /SEED_DEMO_DATA/);

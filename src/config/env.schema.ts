@@ -4,7 +4,6 @@ import { z } from 'zod';
  * Every environment variable the service reads, with its default and a one-line description.
  * Only this folder reads `process.env`; everything else injects the typed `AppConfig`.
  */
-export const DEV_JWT_SECRET = 'dev-only-insecure-jwt-secret-change-me';
 
 const durationPattern = /^(\d+)(ms|s|m|h|d)?$/;
 const durationUnitsMs: Record<string, number> = {
@@ -54,7 +53,10 @@ export const envVariables = {
     description: 'development | production | test; production refuses default secrets',
   },
   PORT: { schema: int(0, 65535).default(3000), description: 'HTTP port of the API' },
-  HOST: { schema: z.string().min(1).default('0.0.0.0'), description: 'interface to listen on' },
+  HOST: {
+    schema: z.string().min(1).optional(),
+    description: 'interface to listen on (default 0.0.0.0 in production, 127.0.0.1 otherwise)',
+  },
   DATABASE_URL: {
     schema: url(['postgres:', 'postgresql:']),
     description: 'PostgreSQL connection URL (npm start provides one when unset)',
@@ -75,8 +77,9 @@ export const envVariables = {
     description: 'prefix of every Redis key, so several deployments or test runs share one Redis',
   },
   JWT_SECRET: {
-    schema: z.string().min(1).default(DEV_JWT_SECRET),
-    description: 'HS256 signing secret, at least 32 characters in production',
+    schema: z.string().min(1).optional(),
+    description:
+      'HS256 signing secret: required in production (at least 32 characters, 128 bits by length × log2 of its distinct characters); unset elsewhere, a random one is made once and kept in .data/jwt-secret',
     sensitive: true,
   },
   JWT_EXPIRES_IN: { schema: duration.default('1h'), description: 'access token lifetime' },
@@ -231,6 +234,15 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   return env;
 }
 
+/**
+ * A rough upper bound of a secret's entropy: its length times log2 of its distinct
+ * characters. `aaaa…` has none; 32 random base64 characters have about 150 bits by this count.
+ */
+export function secretBits(secret: string): number {
+  const distinct = new Set(secret).size;
+  return distinct < 2 ? 0 : secret.length * Math.log2(distinct);
+}
+
 function crossChecks(env: Env): string[] {
   const problems: string[] = [];
   if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
@@ -242,10 +254,14 @@ function crossChecks(env: Env): string[] {
         'SEED_DEMO_DATA must not be set in production (the demo accounts have public passwords)',
       );
     }
-    if (env.JWT_SECRET === DEV_JWT_SECRET) {
-      problems.push('JWT_SECRET must be set in production (the development default is public)');
+    if (env.JWT_SECRET === undefined) {
+      problems.push('JWT_SECRET must be set in production');
     } else if (env.JWT_SECRET.length < 32) {
       problems.push('JWT_SECRET must be at least 32 characters in production');
+    } else if (secretBits(env.JWT_SECRET) < 128) {
+      problems.push(
+        'JWT_SECRET is too easy to guess for production (repeated or few distinct characters): use e.g. `openssl rand -base64 48`',
+      );
     }
   }
   return problems;
