@@ -75,6 +75,12 @@ export async function createApp(
       disableRequestLogging: bootConfig.logLevel !== 'debug' && bootConfig.logLevel !== 'trace',
     }),
     bodyLimit: bootConfig.bodyLimitBytes,
+    // A request (headers and body) must arrive within REQUEST_TIMEOUT: a body sent a byte at a
+    // time would otherwise hold its socket for ever (Node's default is no limit once the
+    // headers are in). Answers themselves may take longer (Prefer: wait).
+    requestTimeout: bootConfig.requestTimeoutMs,
+    // Node checks the timeout only this often (by default every 30 s).
+    http: { connectionsCheckingInterval: Math.min(1000, bootConfig.requestTimeoutMs) },
     trustProxy: bootConfig.trustProxy,
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => {
@@ -91,6 +97,9 @@ export async function createApp(
     },
   );
   const fastify = app.getHttpAdapter().getInstance();
+  // Node enforces requestTimeout only while headersTimeout is no longer (set after the
+  // server is made, it keeps its 60 s default otherwise).
+  fastify.server.headersTimeout = Math.min(60_000, bootConfig.requestTimeoutMs);
   await app.register(fastifyCookie);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);

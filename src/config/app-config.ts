@@ -45,6 +45,7 @@ export class AppConfig {
   readonly logLevel: Env['LOG_LEVEL'];
   readonly trustProxy: boolean;
   readonly bodyLimitBytes: number;
+  readonly requestTimeoutMs: number;
   readonly loginMaxFailures: number;
   readonly loginMaxFailuresPerIp: number;
   readonly loginMaxFailuresPerAccount: number;
@@ -85,6 +86,7 @@ export class AppConfig {
     this.logLevel = env.LOG_LEVEL;
     this.trustProxy = env.TRUST_PROXY;
     this.bodyLimitBytes = env.BODY_LIMIT_BYTES;
+    this.requestTimeoutMs = parseDurationMs(env.REQUEST_TIMEOUT);
     this.loginMaxFailures = env.LOGIN_MAX_FAILURES;
     this.loginMaxFailuresPerIp = env.LOGIN_MAX_FAILURES_PER_IP;
     this.loginMaxFailuresPerAccount = env.LOGIN_MAX_FAILURES_PER_ACCOUNT;

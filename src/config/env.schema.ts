@@ -97,6 +97,11 @@ export const envVariables = {
     schema: bool.default(false),
     description: 'trust X-Forwarded-For (set behind HAProxy) for client addresses',
   },
+  REQUEST_TIMEOUT: {
+    schema: duration.default('10s'),
+    description:
+      'longest a client may take to send a whole request, headers and body (a slow body is cut off with 408); a proxy in front should enforce its own',
+  },
   BODY_LIMIT_BYTES: {
     schema: int(1024, 10 * 1024 * 1024).default(64 * 1024),
     description: 'largest accepted request body; larger gets 413',

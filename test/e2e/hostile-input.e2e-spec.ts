@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
 import { Role } from '../../src/users/user.entity';
@@ -10,7 +11,7 @@ describe('hostile input', () => {
   let goodsId: number;
   let before0: string;
   before(async () => {
-    t = await TestApp.start({ BODY_LIMIT_BYTES: '65536' });
+    t = await TestApp.start({ BODY_LIMIT_BYTES: '65536', REQUEST_TIMEOUT: '2s' });
     host = await t.newUser(Role.Host);
     goodsId = (await t.newGoods(host)).id;
     before0 = await snapshot(t.db);
@@ -36,6 +37,29 @@ describe('hostile input', () => {
       `no internals in ${reply.text}`,
     );
   };
+
+  it('cuts off a body sent a byte at a time: 408 and the socket closed within REQUEST_TIMEOUT', async () => {
+    const { port } = new URL(t.url);
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      let received = '';
+      const timer = setInterval(() => socket.write(' '), 500);
+      socket.on('data', (chunk) => (received += chunk.toString()));
+      socket.on('error', reject);
+      socket.on('close', () => {
+        clearInterval(timer);
+        resolve(received);
+      });
+      socket.write(
+        `POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`,
+      );
+      setTimeout(() => socket.destroy(new Error('still open after 8 s')), 8000);
+    });
+    const took = Date.now() - started;
+    assert.match(answer, /^HTTP\/1\.1 408 /);
+    assert.ok(took < 5000, `closed after ${took} ms`);
+  });
 
   it('malformed JSON → 400 MALFORMED_JSON', async () => {
     for (const raw of ['{bad', '{"email":', '[1,2', '"unterminated', '{"a":1}}']) {
