@@ -75,8 +75,9 @@ export function replyWithError(
   error: unknown,
 ): void {
   const { body, headers } = toErrorBody(error);
-  if (body.statusCode >= 500) {
-    // The client sees only the generic body.
+  if (body.statusCode >= 500 && !(error instanceof AppError)) {
+    // The client sees only the generic body. (An AppError of 5xx is an answer we chose:
+    // BOOKING_UNAVAILABLE, SERVICE_UNAVAILABLE; its cause, if any, was logged where it arose.)
     logger.error(
       { err: error, route: request.routeOptions?.url, reqId: request.id },
       'unhandled error',
@@ -85,7 +86,12 @@ export function replyWithError(
   if (body.statusCode === 429 && !headers['Retry-After'] && !reply.hasHeader('retry-after')) {
     headers['Retry-After'] = '1';
   }
-  void reply.status(body.statusCode).headers(headers).send(body);
+  // JSON whatever the route would have answered (/metrics is text/plain).
+  void reply
+    .status(body.statusCode)
+    .headers(headers)
+    .type('application/json; charset=utf-8')
+    .send(body);
 }
 
 @Catch()

@@ -44,6 +44,7 @@ export class AppConfig {
   readonly admin?: { email: string; password: string };
   readonly logLevel: Env['LOG_LEVEL'];
   readonly trustProxy: boolean;
+  readonly metricsToken?: string;
   readonly bodyLimitBytes: number;
   readonly requestTimeoutMs: number;
   readonly loginMaxFailures: number;
@@ -85,6 +86,7 @@ export class AppConfig {
         : undefined;
     this.logLevel = env.LOG_LEVEL;
     this.trustProxy = env.TRUST_PROXY;
+    this.metricsToken = env.METRICS_TOKEN;
     this.bodyLimitBytes = env.BODY_LIMIT_BYTES;
     this.requestTimeoutMs = parseDurationMs(env.REQUEST_TIMEOUT);
     this.loginMaxFailures = env.LOGIN_MAX_FAILURES;

@@ -93,6 +93,12 @@ export const envVariables = {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     description: 'pino log level',
   },
+  METRICS_TOKEN: {
+    schema: z.string().min(16).optional(),
+    description:
+      'when set, GET /metrics needs `Authorization: Bearer <token>` (else 401); unset, /metrics is open: keep it off public interfaces',
+    sensitive: true,
+  },
   TRUST_PROXY: {
     schema: bool.default(false),
     description: 'trust X-Forwarded-For (set behind HAProxy) for client addresses',

@@ -1,10 +1,21 @@
-import { Controller, Get, Header, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+import {
+  Controller,
+  Get,
+  Header,
+  Headers,
+  Inject,
+  Logger,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import {
   ApiProduces,
   ApiOkResponse,
   ApiOperation,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import {
   HealthCheck,
@@ -17,11 +28,18 @@ import {
 import { AppError } from '../common/app-error';
 import { ErrorBodyDto } from '../common/error-body.dto';
 import { ErrorCode } from '../common/error-codes';
+import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
 import type { ScriptedRedis } from '../redis/scripts';
 import { WriterHealth } from '../booking/writer-health';
 import { processMetrics } from '../booking/writer-thread';
 import { registry } from './metrics';
+
+/** Compared in constant time, whatever the lengths (both sides hashed first). */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
 
 @ApiTags('ops')
 @Controller()
@@ -32,7 +50,10 @@ export class TelemetryController {
     private readonly indicators: HealthIndicatorService,
     @Inject(REDIS) private readonly redis: ScriptedRedis,
     private readonly writer: WriterHealth,
+    private readonly config: AppConfig,
   ) {}
+
+  private readonly logger = new Logger(TelemetryController.name);
 
   @Get('health/live')
   @ApiOperation({ summary: 'Liveness: the process answers' })
@@ -57,11 +78,20 @@ export class TelemetryController {
     } catch (error) {
       if (error instanceof ServiceUnavailableException) {
         const { details } = error.getResponse() as HealthCheckResult;
-        const states = Object.entries(
+        const parts = Object.entries(
           details as Record<string, { status: string; message?: unknown }>,
-        ).map(
-          ([name, d]) =>
-            `${name}: ${d.status}${d.message === undefined ? '' : ` (${JSON.stringify(d.message)})`}`,
+        );
+        // What failed stays in the log: a dependency's error names internal addresses
+        // (`connect ECONNREFUSED 10.0.0.5:5432`). The writer's own words name none.
+        parts
+          .filter(([, d]) => d.status !== 'up')
+          .forEach(([name, d]) =>
+            this.logger.warn(`not ready: ${name}: ${JSON.stringify(d.message ?? d.status)}`),
+          );
+        const states = parts.map(([name, d]) =>
+          name === 'writer' && typeof d.message === 'string'
+            ? `${name}: ${d.status} (${JSON.stringify(d.message)})`
+            : `${name}: ${d.status}`,
         );
         throw new AppError(ErrorCode.ServiceUnavailable, 'Not ready.', {}, states);
       }
@@ -74,7 +104,10 @@ export class TelemetryController {
       this.indicators
         .check('writer')
         .attempt(async () => {
-          const { ok, backlog, problem } = await this.writer.check();
+          const { ok, backlog, problem } = await this.writer.check().catch(() => {
+            // Redis's own error is in the redis check's log line; this one says what it means.
+            throw new Error('the booking log cannot be read');
+          });
           if (!ok) {
             throw new Error(problem);
           }
@@ -105,7 +138,15 @@ export class TelemetryController {
         'http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/goods/:goodsId",status_code="200"} 42',
     },
   })
-  metrics(): Promise<string> {
+  @ApiUnauthorizedResponse({
+    type: ErrorBodyDto,
+    description: 'METRICS_TOKEN is set and not given',
+  })
+  metrics(@Headers('authorization') authorization: string | undefined): Promise<string> {
+    const token = this.config.metricsToken;
+    if (token !== undefined && !sameSecret(authorization ?? '', `Bearer ${token}`)) {
+      throw new AppError(ErrorCode.Unauthorized);
+    }
     return processMetrics();
   }
 }

@@ -206,9 +206,32 @@ describe('readiness without Redis', () => {
         ready.text,
       );
       assert.ok(Date.now() - start < 3000, `took ${Date.now() - start} ms`);
+      // What failed stays in the log: no internal address or error text in the answer.
+      assert.doesNotMatch(ready.text, /127\.0\.0\.1|ECONNREFUSED|:\d{4,5}\b/, ready.text);
       assert.equal((await t.request('GET', '/health/live')).status, 200);
       // Reads fall back to PostgreSQL when the cache is down.
       assert.equal((await t.request('GET', '/api/goods')).status, 200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('asks for METRICS_TOKEN as a bearer token on /metrics when it is set', async () => {
+    const token = 'metrics-token-0123456789abcdef';
+    const t = await TestApp.start({ METRICS_TOKEN: token });
+    try {
+      const none = await t.request('GET', '/metrics');
+      assert.deepEqual([none.status, none.body.code], [401, 'UNAUTHORIZED']);
+      const wrong = await t.request('GET', '/metrics', {
+        headers: { authorization: `Bearer ${token.slice(0, -1)}x` },
+      });
+      assert.equal(wrong.status, 401);
+      const right = await t.request('GET', '/metrics', {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(right.status, 200);
+      assert.match(right.text, /process_cpu_user_seconds_total/);
+      assert.equal((await t.request('GET', '/health/live')).status, 200, 'health stays open');
     } finally {
       await t.close();
     }
