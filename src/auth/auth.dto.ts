@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import {
   IsEmail,
   IsString,
@@ -51,10 +52,18 @@ export class SignupDto {
     example: 'jane',
     minLength: 1,
     maxLength: 10,
-    description: '1–10 characters, no spaces',
+    description: '1–10 characters, no spaces, no invisible or direction-changing characters',
   })
+  // One spelling per name (NFC), so look-alike byte sequences cannot pose as another's.
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.normalize('NFC') : value,
+  )
   @IsString()
-  @Matches(/^\S{1,10}$/u, { message: 'nickname must be 1 to 10 characters without spaces' })
+  // class-validator keeps one message per constraint kind: one pattern for both rules.
+  @Matches(/^(?:(?![\p{Cc}\p{Cf}\u2028\u2029])\S){1,10}$/u, {
+    message:
+      'nickname must be 1 to 10 characters, without spaces or invisible or direction-changing characters (zero-width, bidi controls)',
+  })
   nickname: string;
 }
 

@@ -3,6 +3,7 @@ import { createHmac, createSecretKey, KeyObject } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 
+import { plainId } from '../common/ids';
 import { AppConfig } from '../config/app-config';
 import { Role } from '../users/user.entity';
 import type { AuthUser } from './auth-user';
@@ -48,11 +49,12 @@ function callerOf(
   nowMs: number,
 ): { user: AuthUser; expiresAtMs: number } | undefined {
   const { sub, role, exp, nbf } = claims;
-  const id = Number(sub);
+  // The id exactly as this service writes it: "4.0", "0x4" and " 4" are not users.
+  const id = plainId(sub);
+  if (id === undefined) {
+    return undefined;
+  }
   const valid =
-    typeof sub === 'string' &&
-    Number.isSafeInteger(id) &&
-    id >= 1 &&
     typeof role === 'string' &&
     roles.has(role) &&
     typeof exp === 'number' &&

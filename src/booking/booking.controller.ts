@@ -45,6 +45,12 @@ import { BookingService } from './booking.service';
 
 const MAX_WAIT_SECONDS = 10;
 
+/** No body, or `{}`. */
+const isEmptyBody = (body: unknown): boolean =>
+  body === undefined ||
+  body === null ||
+  (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
+
 /** `Idempotency-Key` (1–255 printable ASCII) and `Prefer: wait=N` (RFC 7240), N capped at 10 s. */
 export function bookingOptions(
   idempotencyKey: string | undefined,
@@ -202,10 +208,18 @@ export class BookingController {
   async bookOne(
     @Auth() who: AuthUser,
     @Param() { goodsId }: GoodsIdParam,
+    @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Headers('prefer') prefer: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<BookingDto> {
+    // One ticket, the caller's: `{"quantity": 100, "userId": 1}` is refused, not ignored.
+    if (!isEmptyBody(body)) {
+      throw new AppError(
+        ErrorCode.ValidationFailed,
+        'This route books one ticket and takes no fields: send no body, or {}.',
+      );
+    }
     return this.book(who, { goodsId }, { quantity: 1 }, idempotencyKey, prefer, reply);
   }
 

@@ -15,3 +15,9 @@ export function plainId(value: unknown): number | undefined {
   const id = Number(value);
   return id <= PG_INT_MAX ? id : undefined;
 }
+
+/**
+ * class-transformer's @Transform for a path or query id: plainId(), or NaN so that @IsInt
+ * names the field ("1e1", "0x10" and " 4" are not ids, though Number() reads them).
+ */
+export const toPositiveId = ({ value }: { value: unknown }): number => plainId(value) ?? Number.NaN;

@@ -1,6 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+
+import { toPositiveId } from './ids';
 
 /** The bounds and defaults of `?page&limit` (the fast paths read the same). */
 export const PAGE = { maxPage: 100_000, maxLimit: 100, defaultLimit: 20 } as const;
@@ -9,7 +11,7 @@ export const PAGE = { maxPage: 100_000, maxLimit: 100, defaultLimit: 20 } as con
 export class PageQuery {
   @ApiPropertyOptional({ example: 1, minimum: 1, maximum: PAGE.maxPage, default: 1 })
   @IsOptional()
-  @Type(() => Number)
+  @Transform(toPositiveId)
   @IsInt()
   @Min(1)
   @Max(PAGE.maxPage)
@@ -22,7 +24,7 @@ export class PageQuery {
     default: PAGE.defaultLimit,
   })
   @IsOptional()
-  @Type(() => Number)
+  @Transform(toPositiveId)
   @IsInt()
   @Min(1)
   @Max(PAGE.maxLimit)

@@ -13,8 +13,7 @@ import {
 } from 'class-validator';
 
 import { PageQuery } from '../common/page-query';
-import { PG_INT_MAX } from '../common/ids';
-import { toPositiveId } from '../users/user.dto';
+import { PG_INT_MAX, toPositiveId } from '../common/ids';
 
 export class CreateGoodsDto {
   @ApiProperty({ example: 'IU 2027 World Tour — Seoul', minLength: 1, maxLength: 200 })

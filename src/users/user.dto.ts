@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEnum, IsInt, Max, Min } from 'class-validator';
 
-import { PG_INT_MAX, plainId } from '../common/ids';
+import { PG_INT_MAX, toPositiveId } from '../common/ids';
 import { Role } from './user.entity';
 import type { UserRow } from './users.repository';
 
@@ -34,8 +34,6 @@ export class UserDto {
 }
 
 /** A positive 32-bit id in the path; anything else ('abc', '1.5', '-1', '0x10') is a 400. */
-/** A path id through plainId(); NaN (so @IsInt says which parameter) for anything else. */
-export const toPositiveId = ({ value }: { value: unknown }): number => plainId(value) ?? Number.NaN;
 
 export class UserIdParam {
   @ApiProperty({ example: 12 })

@@ -22,6 +22,32 @@ describe('auth', () => {
   after(() => t.close());
 
   describe('POST /api/auth/signup', () => {
+    it('refuses nicknames with invisible or direction-changing characters, and spells each name one way (NFC)', async () => {
+      for (const [i, nickname] of [
+        'ab\u202Ecd',
+        'ab\u200Bcd',
+        '\u2066x\u2069',
+        'a\uFEFF',
+      ].entries()) {
+        const reply = await t.request('POST', '/api/auth/signup', {
+          body: signup(`bidi${i}`, { nickname }),
+        });
+        assert.deepEqual([reply.status, reply.body.code], [400, 'VALIDATION_FAILED'], nickname);
+        assert.ok(
+          (reply.body.details as string[]).some((d) => /invisible or direction-changing/.test(d)),
+          reply.text,
+        );
+      }
+      const composed = await t.request('POST', '/api/auth/signup', {
+        body: signup('nfc1', { nickname: 'caf\u00e9' }),
+      });
+      assert.equal(composed.status, 201);
+      const decomposed = await t.request('POST', '/api/auth/signup', {
+        body: signup('nfc2', { nickname: 'cafe\u0301' }),
+      });
+      assert.deepEqual([decomposed.status, decomposed.body.code], [409, 'NICKNAME_TAKEN']);
+    });
+
     it('creates a user and never returns the password or its hash', async () => {
       const reply = await t.request('POST', '/api/auth/signup', {
         body: signup('alice', { email: 'Alice@Example.COM' }),

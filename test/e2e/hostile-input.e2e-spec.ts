@@ -2,23 +2,30 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
+import jwt from 'jsonwebtoken';
+
 import { Role } from '../../src/users/user.entity';
-import { goodsBody, snapshot, TestApp, TestUser } from '../support/app';
+import { goodsBody, snapshot, TEST_JWT_SECRET, TestApp, TestUser } from '../support/app';
 
 describe('hostile input', () => {
   let t: TestApp;
   let host: TestUser;
   let goodsId: number;
+  let user: TestUser;
   let before0: string;
   before(async () => {
     t = await TestApp.start({ BODY_LIMIT_BYTES: '65536', REQUEST_TIMEOUT: '2s' });
     host = await t.newUser(Role.Host);
     goodsId = (await t.newGoods(host)).id;
+    user = await t.newUser();
     before0 = await snapshot(t.db);
   });
   after(async () => {
-    assert.equal(await snapshot(t.db), before0, 'nothing stored was changed');
-    await t.close();
+    try {
+      assert.equal(await snapshot(t.db), before0, 'nothing stored was changed');
+    } finally {
+      await t.close();
+    }
   });
 
   const expect4xx = async (
@@ -119,6 +126,43 @@ describe('hostile input', () => {
       { raw: '<a/>', headers: { 'content-type': 'application/xml' } },
       415,
       'UNSUPPORTED_MEDIA_TYPE',
+    );
+  });
+
+  it('parses strictly: a token whose sub is "4.0", "0x4" or " 4" is 401; page 1e1 or 0x10 is 400', async () => {
+    for (const sub of [`${user.id}.0`, `0x${user.id.toString(16)}`, ` ${user.id}`, `${user.id} `]) {
+      const token = jwt.sign({ sub, role: 'user' }, TEST_JWT_SECRET, {
+        algorithm: 'HS256',
+        expiresIn: 60,
+      });
+      const reply = await t.request('GET', '/api/auth/me', { token });
+      assert.deepEqual([reply.status, reply.body.code], [401, 'UNAUTHORIZED'], `sub ${sub}`);
+    }
+    const plain = jwt.sign({ sub: String(user.id), role: 'user' }, TEST_JWT_SECRET, {
+      algorithm: 'HS256',
+      expiresIn: 60,
+    });
+    assert.equal((await t.request('GET', '/api/auth/me', { token: plain })).status, 200);
+    for (const query of ['page=1e1', 'page=0x10', 'limit=1e1', 'page=+2', 'limit=05']) {
+      await expect4xx('GET', `/api/goods?${query}`, {}, 400, 'VALIDATION_FAILED');
+      await expect4xx(
+        'GET',
+        `/api/me/bookings?${query}`,
+        { token: plain },
+        400,
+        'VALIDATION_FAILED',
+      );
+    }
+    assert.equal((await t.request('GET', '/api/goods?page=2&limit=5')).status, 200);
+  });
+
+  it("the original's POST /api/booking/:goodsId refuses a body with fields instead of ignoring it", async () => {
+    await expect4xx(
+      'POST',
+      `/api/booking/${goodsId}`,
+      { token: user.token, body: { quantity: 100, userId: 1 } },
+      400,
+      'VALIDATION_FAILED',
     );
   });
 
