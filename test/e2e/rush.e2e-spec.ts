@@ -194,9 +194,18 @@ describe('on-sale rush across processes: 2 API + 2 workers, one worker SIGKILLed
       const users = await bulkUsers(db, USERS, secret);
       const list = attempts(users);
 
-      // Kill one worker the moment it holds read-but-unacknowledged entries.
+      // Kill one worker the moment it holds read-but-unacknowledged entries. The goods row is
+      // locked until then, so every writer loop's batch waits inside its transaction and the
+      // victim surely holds some (under load the other writer could take every batch).
       const victim = workers[0];
       let killedWithPending = 0;
+      const blocker = await db.connect();
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT id FROM goods WHERE id = $1 FOR UPDATE', [goodsId]);
+      const release = async () => {
+        await blocker.query('ROLLBACK').catch(() => undefined);
+        blocker.release();
+      };
       const watcher = (async () => {
         for (let i = 0; i < 4000 && victim.exitCode === null; i++) {
           const consumers = (await raw
@@ -215,7 +224,7 @@ describe('on-sale rush across processes: 2 API + 2 workers, one worker SIGKILLed
           }
           await new Promise((r) => setTimeout(r, 2));
         }
-      })();
+      })().finally(release);
       const answers = await fire(
         list.map(
           (a, i) => () =>
