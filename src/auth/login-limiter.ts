@@ -43,7 +43,9 @@ export class LoginLimiter {
         this.redis.peekWindow(keys.pair),
         this.redis.peekWindow(keys.account),
         this.redis.peekWindow(keys.address),
-      ]);
+      ]).catch(() => {
+        throw AppError.limitsUnavailable();
+      });
     if (pairHits >= this.config.loginMaxFailures) {
       throw AppError.rateLimited(pairMs / 1000);
     }
@@ -62,12 +64,15 @@ export class LoginLimiter {
       this.redis.hitWindow(keys.pair, windowMs, this.config.loginMaxFailures),
       this.redis.hitWindow(keys.account, windowMs, this.config.loginMaxFailuresPerAccount),
       this.redis.hitWindow(keys.address, windowMs, this.config.loginMaxFailuresPerIp),
-    ]);
+    ]).catch(() => {
+      throw AppError.limitsUnavailable();
+    });
   }
 
   /** The owner got in: their account's and this address's counts for it start again. */
   async recordSuccess(email: string, ip: string): Promise<void> {
     const keys = this.keys(email, ip);
-    await this.redis.del(keys.pair, keys.account);
+    // Counts that outlive a Redis outage only make the owner wait less: never fail a login here.
+    await this.redis.del(keys.pair, keys.account).catch(() => undefined);
   }
 }

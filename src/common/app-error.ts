@@ -64,6 +64,14 @@ export class AppError extends HttpException {
     Error.stackTraceLimit = limit;
   }
 
+  /**
+   * Redis, which the limits live in, is away: 503 with Retry-After, never a 500. The auth
+   * routes fail closed (a limit that cannot be counted does not let guesses through).
+   */
+  static limitsUnavailable(): AppError {
+    return new AppError(ErrorCode.ServiceUnavailable, undefined, { 'Retry-After': '1' });
+  }
+
   static rateLimited(retryAfterSeconds: number): AppError {
     return new AppError(ErrorCode.RateLimited, undefined, {
       'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))),

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ThrottlerStorage } from '@nestjs/throttler';
 
+import { AppError } from '../common/app-error';
 import { REDIS } from '../redis/redis.module';
 import type { ScriptedRedis } from '../redis/scripts';
 
@@ -21,11 +22,11 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     _blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
-    const [hits, msLeft, blocked] = await this.redis.hitWindow(
-      `throttle:${throttlerName}:${key}`,
-      ttlMs,
-      limit,
-    );
+    const [hits, msLeft, blocked] = await this.redis
+      .hitWindow(`throttle:${throttlerName}:${key}`, ttlMs, limit)
+      .catch(() => {
+        throw AppError.limitsUnavailable();
+      });
     const secondsLeft = Math.max(1, Math.ceil(msLeft / 1000));
     return {
       totalHits: hits,

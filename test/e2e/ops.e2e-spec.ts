@@ -211,6 +211,18 @@ describe('readiness without Redis', () => {
       assert.equal((await t.request('GET', '/health/live')).status, 200);
       // Reads fall back to PostgreSQL when the cache is down.
       assert.equal((await t.request('GET', '/api/goods')).status, 200);
+      // The auth routes' limits live in Redis: 503 with Retry-After, never a 500.
+      for (const [path, body] of [
+        ['/api/auth/login', { email: 'a@example.com', password: 'Passw0rd!' }],
+        [
+          '/api/auth/signup',
+          { email: 'b@example.com', password: 'Passw0rd!', confirm: 'Passw0rd!', nickname: 'b' },
+        ],
+      ] as const) {
+        const reply = await t.request('POST', path, { body });
+        assert.deepEqual([reply.status, reply.body.code], [503, 'SERVICE_UNAVAILABLE'], path);
+        assert.equal(reply.headers.get('retry-after'), '1', path);
+      }
     } finally {
       await t.close();
     }
