@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import { Ip } from '@nestjs/common';
 import {
   ApiConflictResponse,
@@ -12,6 +12,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 
+import { PRIVATE_NO_STORE } from '../common/cache-control';
 import { ErrorBodyDto } from '../common/error-body.dto';
 import { AppConfig } from '../config/app-config';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
@@ -41,6 +42,7 @@ export class AuthController {
   }
 
   @Post('login')
+  @Header('Cache-Control', PRIVATE_NO_STORE)
   @HttpCode(200)
   @UseGuards(RateLimitGuard)
   @ApiOperation({ summary: 'Log in: returns a token and sets the httpOnly Authorization cookie' })
@@ -72,6 +74,7 @@ export class AuthController {
   }
 
   @Get('me')
+  @Header('Cache-Control', PRIVATE_NO_STORE)
   @Authenticated()
   @ApiOperation({ summary: 'The caller' })
   @ApiOkResponse({ type: UserDto })

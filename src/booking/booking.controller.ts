@@ -1,15 +1,16 @@
 import {
-  applyDecorators,
   Body,
   Controller,
   Delete,
   Get,
+  Header,
   Headers,
   HttpCode,
   Param,
   Post,
   Query,
   Res,
+  applyDecorators,
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
@@ -29,6 +30,7 @@ import type { FastifyReply } from 'fastify';
 
 import { Auth, AuthUser, Authenticated } from '../auth/auth-user';
 import { AppError } from '../common/app-error';
+import { PRIVATE_NO_STORE } from '../common/cache-control';
 import { ErrorBodyDto } from '../common/error-body.dto';
 import { ErrorCode } from '../common/error-codes';
 import { GoodsIdParam } from '../goods/goods.dto';
@@ -129,6 +131,7 @@ export class BookingController {
   }
 
   @Get('bookings/:bookingId')
+  @Header('Cache-Control', PRIVATE_NO_STORE)
   @Authenticated()
   @ApiOperation({ summary: 'One of my bookings (others answer 404)' })
   @ApiOkResponse({ type: BookingDto })
@@ -154,6 +157,7 @@ export class BookingController {
   }
 
   @Get('me/bookings')
+  @Header('Cache-Control', PRIVATE_NO_STORE)
   @Authenticated()
   @ApiOperation({ summary: 'My bookings, newest first, with goods title and status' })
   @ApiOkResponse({ type: BookingPageDto })
@@ -178,6 +182,7 @@ export class BookingController {
   }
 
   @Get('goods/:goodsId/waitlist')
+  @Header('Cache-Control', PRIVATE_NO_STORE)
   @Authenticated()
   @ApiOperation({ summary: 'My position on the waitlist' })
   @ApiOkResponse({ type: WaitlistPositionDto })

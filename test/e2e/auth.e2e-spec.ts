@@ -120,6 +120,20 @@ describe('auth', () => {
   });
 
   describe('login, me, logout', () => {
+    it("keeps the token and the caller's data out of every cache (Cache-Control: no-store)", async () => {
+      const user = await t.newUser();
+      const login = await t.request('POST', '/api/auth/login', {
+        body: { email: user.email, password: TEST_PASSWORD },
+      });
+      assert.equal(login.status, 200);
+      assert.equal(login.headers.get('cache-control'), 'no-store');
+      for (const path of ['/api/auth/me', '/api/me/bookings']) {
+        const reply = await t.request('GET', path, { token: user.token });
+        assert.equal(reply.status, 200, path);
+        assert.equal(reply.headers.get('cache-control'), 'no-store', path);
+      }
+    });
+
     it('logs in with a token and an httpOnly SameSite cookie, usable by /me', async () => {
       await t.request('POST', '/api/auth/signup', { body: signup('carol') });
       const reply = await t.request('POST', '/api/auth/login', {
