@@ -89,7 +89,7 @@ export class BookingWriterRepository {
   ): Promise<BookingOutcome[]> {
     return this.sql.transaction(async (tx) => {
       const ids = entries.map((e) => e.id);
-      const goodsIds = [...new Set(entries.map((e) => e.goodsId))].sort((a, b) => a - b);
+      const goodsIds = [...new Set(entries.map((e) => e.goodsId))];
       // Entries read for the first time are not stored yet (a batch is stored and then
       // acknowledged; what failed in between comes back claimed, as redelivered), unless another
       // writer claimed them from this one meanwhile: the insert finds those (below).

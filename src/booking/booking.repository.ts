@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
 import { Queryable, Sql } from '../database/sql';
-import { StockRepository } from '../stock/stock.repository';
-import type { StockState } from '../stock/stock.types';
 import type { BookingStatus } from './booking.types';
 
 export interface BookingRow {
@@ -23,14 +21,7 @@ export const BOOKING_COLUMNS = `b.id, b.goods_id AS "goodsId", b.user_id AS "use
 /** Reads of bookings: one booking, a user's, what users hold. Writes live by what they do. */
 @Injectable()
 export class BookingRepository {
-  constructor(
-    private readonly sql: Sql,
-    private readonly stock: StockRepository,
-  ) {}
-
-  getGoodsState(goodsId: number): Promise<StockState | undefined> {
-    return this.stock.get(goodsId);
-  }
+  constructor(private readonly sql: Sql) {}
 
   /** Each user's confirmed quantity of one goods: every holder's, or only `userIds`'. */
   async heldBy(goodsId: number, userIds?: number[], on?: Queryable): Promise<Map<number, number>> {

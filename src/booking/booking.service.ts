@@ -6,6 +6,7 @@ import type { AuthUser } from '../auth/auth-user';
 import { AppError } from '../common/app-error';
 import { ErrorCode } from '../common/error-codes';
 import { pgError, PG_FOREIGN_KEY_VIOLATION } from '../database/sql';
+import { StockRepository } from '../stock/stock.repository';
 import { StockService } from '../stock/stock.service';
 import { BookingOptions, BookingAnswer, redisOr503, toDto } from './booking-answers';
 import { BookingReader } from './booking-reader';
@@ -34,6 +35,7 @@ export class BookingService {
     private readonly reader: BookingReader,
     private readonly state: BookingState,
     private readonly stock: StockService,
+    private readonly stockRows: StockRepository,
     private readonly repository: BookingRepository,
     private readonly cancellations: CancellationRepository,
     private readonly waitlist: WaitlistRepository,
@@ -114,7 +116,7 @@ export class BookingService {
   }
 
   async joinWaitlist(who: AuthUser, goodsId: number): Promise<WaitlistPositionDto> {
-    const goods = await this.repository.getGoodsState(goodsId);
+    const goods = await this.stockRows.get(goodsId);
     if (!goods) {
       throw new AppError(ErrorCode.NotFound, 'No such goods.');
     }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 
 import { AppError } from '../common/app-error';
 import { ErrorCode } from '../common/error-codes';
+import type { StockRepository } from '../stock/stock.repository';
 import type { StockService } from '../stock/stock.service';
 import type { BookingReader } from './booking-reader';
 import { Admission, type BookingState, type LiveBooking } from './booking-state';
@@ -41,6 +42,7 @@ function serviceWhere(live: LiveBooking | undefined, row: Partial<BookingRow> | 
   const strategy = new RedisBookingStrategy(
     state,
     {} as StockService,
+    {} as StockRepository,
     repository,
     {} as BookingReader,
     events,

@@ -5,6 +5,7 @@ import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../auth/auth-user';
 import { AppError } from '../common/app-error';
 import { ErrorCode } from '../common/error-codes';
+import { StockRepository } from '../stock/stock.repository';
 import { StockService } from '../stock/stock.service';
 import { answerFor, BookingAnswer, BookingOptions, redisOr503, toDto } from './booking-answers';
 import { BookingEvents } from './booking-events';
@@ -25,6 +26,7 @@ export class RedisBookingStrategy extends BookingStrategy {
   constructor(
     private readonly state: BookingState,
     private readonly stock: StockService,
+    private readonly stockRows: StockRepository,
     private readonly repository: BookingRepository,
     private readonly reader: BookingReader,
     private readonly events: BookingEvents,
@@ -73,7 +75,7 @@ export class RedisBookingStrategy extends BookingStrategy {
 
   /** Load a goods' live stock from PostgreSQL (first use, or after Redis lost it). */
   private async loadGoods(goodsId: number): Promise<void> {
-    const goods = await this.repository.getGoodsState(goodsId);
+    const goods = await this.stockRows.get(goodsId);
     if (!goods) {
       throw new AppError(ErrorCode.NotFound, 'No such goods.');
     }
