@@ -17,7 +17,7 @@ import { FastRoutes, registerFastPaths } from './common/fast-path';
 import { goodsFastPaths } from './goods/goods.fast-path';
 import { GoodsService } from './goods/goods.service';
 import { AppError } from './common/app-error';
-import { ErrorCode } from './common/error-codes';
+import type { FieldError } from './common/error-codes';
 import { refuseHostileInput } from './common/hostile-input';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { AppConfig } from './config/app-config';
@@ -27,14 +27,22 @@ import { createPino, PinoNestLogger } from './telemetry/logger';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-/** Flatten class-validator errors into "field: problem" lines, nested paths included. */
-function describe(errors: ValidationError[], parent = ''): string[] {
+/** `isEmail` → `IS_EMAIL`; a constraint already named by its code keeps it. */
+const codeOfConstraint = (name: string): string =>
+  name === 'whitelistValidation'
+    ? 'UNKNOWN_FIELD'
+    : name.replace(/([a-z\d])([A-Z])/g, '$1_$2').toUpperCase();
+
+/** Flatten class-validator errors into one problem per field and rule, nested paths included. */
+function describe(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((e) => {
-    const path = parent ? `${parent}.${e.property}` : e.property;
-    const own = Object.values(e.constraints ?? {}).map((m) =>
-      m.includes('should not exist') ? `${path} is not an accepted field` : m,
-    );
-    return [...own, ...describe(e.children ?? [], path)];
+    const field = parent ? `${parent}.${e.property}` : e.property;
+    const own = Object.entries(e.constraints ?? {}).map(([name, message]) => ({
+      field,
+      code: (e.contexts?.[name] as { code?: string } | undefined)?.code ?? codeOfConstraint(name),
+      message: name === 'whitelistValidation' ? `${field} is not an accepted field` : message,
+    }));
+    return [...own, ...describe(e.children ?? [], field)];
   });
 }
 
@@ -122,15 +130,7 @@ export async function createApp(
       transform: true,
       stopAtFirstError: false,
       validationError: { target: false, value: false },
-      exceptionFactory: (errors) => {
-        const details = describe(errors);
-        return new AppError(
-          ErrorCode.ValidationFailed,
-          details[0] ?? 'The request is not valid.',
-          {},
-          details,
-        );
-      },
+      exceptionFactory: (errors) => AppError.invalid(describe(errors)),
     }),
   );
   SwaggerModule.setup('api/docs', app, () => buildOpenApi(app), {

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
@@ -5,10 +6,17 @@ import {
   IsString,
   Matches,
   MaxLength,
-  MinLength,
   ValidateBy,
   ValidationArguments,
 } from 'class-validator';
+
+import {
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  PasswordProblem,
+  passwordProblem,
+  passwordProblemMessages,
+} from './password-policy';
 
 /** `confirm` must equal the named sibling property. */
 function EqualsProperty(property: string) {
@@ -24,8 +32,38 @@ function EqualsProperty(property: string) {
   });
 }
 
-export const PASSWORD_RULE =
-  'at least 8 characters with an upper-case letter, a lower-case letter, a digit and a symbol';
+export const PASSWORD_RULE = `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters, any kind (a passphrase is welcome); not a common password and not containing the email or nickname (field codes ${Object.values(PasswordProblem).join(', ')})`;
+
+/**
+ * The password rules of password-policy.ts, one constraint per problem so that each failure
+ * carries its own field code. `identity` names the sibling properties the password must not
+ * contain.
+ */
+export function PasswordRules(identity: { email?: string; nickname?: string } = {}) {
+  const identityOf = (args?: ValidationArguments) => {
+    const object = (args?.object ?? {}) as Record<string, unknown>;
+    return {
+      email: identity.email && object[identity.email],
+      nickname: identity.nickname && object[identity.nickname],
+    };
+  };
+  return applyDecorators(
+    IsString(),
+    ...Object.values(PasswordProblem).map((problem) =>
+      ValidateBy(
+        {
+          name: problem,
+          validator: {
+            validate: (value: unknown, args?: ValidationArguments) =>
+              typeof value !== 'string' || passwordProblem(value, identityOf(args)) !== problem,
+            defaultMessage: () => passwordProblemMessages[problem],
+          },
+        },
+        { context: { code: problem } },
+      ),
+    ),
+  );
+}
 
 export class SignupDto {
   @ApiProperty({ example: 'jane@example.com', maxLength: 254 })
@@ -34,16 +72,16 @@ export class SignupDto {
   @IsEmail({}, { message: 'email must be an email address' })
   email: string;
 
-  @ApiProperty({ example: 'Sup3r$ecret', minLength: 8, maxLength: 128, description: PASSWORD_RULE })
-  @IsString()
-  @MinLength(8, { message: `password must be ${PASSWORD_RULE}` })
-  @MaxLength(128)
-  @Matches(/^(?=.*\p{Lu})(?=.*\p{Ll})(?=.*\p{Nd})(?=.*[^\p{L}\p{Nd}\s]).*$/su, {
-    message: `password must be ${PASSWORD_RULE}`,
+  @ApiProperty({
+    example: 'correct horse battery staple',
+    minLength: PASSWORD_MIN_LENGTH,
+    maxLength: PASSWORD_MAX_LENGTH,
+    description: PASSWORD_RULE,
   })
+  @PasswordRules({ email: 'email', nickname: 'nickname' })
   password: string;
 
-  @ApiProperty({ example: 'Sup3r$ecret', description: 'must equal password' })
+  @ApiProperty({ example: 'correct horse battery staple', description: 'must equal password' })
   @IsString()
   @EqualsProperty('password')
   confirm: string;
@@ -73,9 +111,10 @@ export class LoginDto {
   @MaxLength(254)
   email: string;
 
-  @ApiProperty({ example: 'Sup3r$ecret' })
+  @ApiProperty({ example: 'correct horse battery staple' })
   @IsString()
-  @MaxLength(128)
+  // The rule counts characters; MaxLength counts UTF-16 units, two for some characters.
+  @MaxLength(PASSWORD_MAX_LENGTH * 2)
   password: string;
 }
 

@@ -1,6 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 
-import { ErrorBody, ErrorCode, errorMessages } from './error-codes';
+import { ErrorBody, ErrorCode, errorMessages, FieldError } from './error-codes';
 
 const statusOf: Record<ErrorCode, HttpStatus> = {
   [ErrorCode.ValidationFailed]: HttpStatus.BAD_REQUEST,
@@ -68,6 +68,18 @@ export class AppError extends HttpException {
    * Redis, which the limits live in, is away: 503 with Retry-After, never a 500. The auth
    * routes fail closed (a limit that cannot be counted does not let guesses through).
    */
+  /** 400 VALIDATION_FAILED naming each field's problem; the first one is the message. */
+  static invalid(fields: FieldError[]): AppError {
+    const error = new AppError(
+      ErrorCode.ValidationFailed,
+      fields[0]?.message,
+      {},
+      fields.map((f) => f.message),
+    );
+    (error.getResponse() as ErrorBody).fields = fields;
+    return error;
+  }
+
   static limitsUnavailable(): AppError {
     return new AppError(ErrorCode.ServiceUnavailable, undefined, { 'Retry-After': '1' });
   }

@@ -78,9 +78,17 @@ export const errorMessages: Record<ErrorCode, string> = {
   [ErrorCode.InternalError]: 'Something went wrong on our side.',
 };
 
+/** One field's problem in a VALIDATION_FAILED answer: clients place `message` by `field`, switch on `code`. */
+export interface FieldError {
+  field: string;
+  code: string;
+  message: string;
+}
+
 export interface ErrorBody {
   statusCode: number;
   code: string;
   message: string;
   details?: string[];
+  fields?: FieldError[];
 }

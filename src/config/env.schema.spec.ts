@@ -3,6 +3,7 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
+import { PasswordProblem, passwordProblemMessages } from '../auth/password-policy';
 import { projectRoot } from '../project-root';
 
 import { AppConfig } from './app-config';
@@ -88,6 +89,16 @@ describe('parseEnv', () => {
     const found = problems({ ...base, ADMIN_EMAIL: 'a@b.co', ADMIN_PASSWORD: 'short' });
     assert.equal(found.length, 1);
     assert.ok(!found[0].includes('short'), found[0]);
+  });
+
+  it('holds ADMIN_PASSWORD to the password rules', () => {
+    assert.deepEqual(problems({ ...base, ADMIN_EMAIL: 'a@b.co', ADMIN_PASSWORD: 'Password1!' }), [
+      `ADMIN_PASSWORD: ${passwordProblemMessages[PasswordProblem.TooCommon]}`,
+    ]);
+    assert.deepEqual(
+      problems({ ...base, ADMIN_EMAIL: 'a@b.co', ADMIN_PASSWORD: 'a long admin phrase' }),
+      [],
+    );
   });
 
   it('needs ADMIN_EMAIL and ADMIN_PASSWORD together', () => {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { passwordProblem, passwordProblemMessages } from '../auth/password-policy';
+
 /**
  * Every environment variable the service reads, with its default and a one-line description.
  * Only this folder reads `process.env`; everything else injects the typed `AppConfig`.
@@ -85,8 +87,9 @@ export const envVariables = {
   JWT_EXPIRES_IN: { schema: duration.default('1h'), description: 'access token lifetime' },
   ADMIN_EMAIL: { schema: z.email().optional(), description: 'admin account ensured at start' },
   ADMIN_PASSWORD: {
-    schema: z.string().min(8).optional(),
-    description: 'password of ADMIN_EMAIL (set both or neither)',
+    schema: z.string().optional(),
+    description:
+      'password of ADMIN_EMAIL (set both or neither), under the same rules as every password: 8–128 characters, not a common one, not containing the email',
     sensitive: true,
   },
   LOG_LEVEL: {
@@ -258,6 +261,13 @@ function crossChecks(env: Env): string[] {
   const problems: string[] = [];
   if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
     problems.push('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
+  }
+  const adminProblem =
+    env.ADMIN_PASSWORD === undefined
+      ? undefined
+      : passwordProblem(env.ADMIN_PASSWORD, { email: env.ADMIN_EMAIL });
+  if (adminProblem !== undefined) {
+    problems.push(`ADMIN_PASSWORD: ${passwordProblemMessages[adminProblem]}`);
   }
   if (env.NODE_ENV === 'production') {
     if (env.SEED_DEMO_DATA) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { freePortSync } from '../support/ports';
-import { TestApp } from '../support/app';
+import { TestApp, TEST_PASSWORD } from '../support/app';
 import { freshDatabaseUrl, freshRedisPrefix, testEnv } from '../support/env';
 
 const main = join(__dirname, '..', '..', 'src', 'main.js');
@@ -213,10 +213,15 @@ describe('readiness without Redis', () => {
       assert.equal((await t.request('GET', '/api/goods')).status, 200);
       // The auth routes' limits live in Redis: 503 with Retry-After, never a 500.
       for (const [path, body] of [
-        ['/api/auth/login', { email: 'a@example.com', password: 'Passw0rd!' }],
+        ['/api/auth/login', { email: 'a@example.com', password: TEST_PASSWORD }],
         [
           '/api/auth/signup',
-          { email: 'b@example.com', password: 'Passw0rd!', confirm: 'Passw0rd!', nickname: 'b' },
+          {
+            email: 'b@example.com',
+            password: TEST_PASSWORD,
+            confirm: TEST_PASSWORD,
+            nickname: 'b',
+          },
         ],
       ] as const) {
         const reply = await t.request('POST', path, { body });

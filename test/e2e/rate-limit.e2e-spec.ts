@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { TestApp } from '../support/app';
+import { TestApp, TEST_PASSWORD } from '../support/app';
 
 describe('rate limits shared through Redis', () => {
   let a: TestApp;
@@ -40,7 +40,7 @@ describe('rate limits shared through Redis', () => {
       const reply = await login(i % 2 === 0 ? a : b, user.email, `Wrong${i}!x`, '198.51.100.1');
       assert.equal(reply.status, 401, `attempt ${i}`);
     }
-    const locked = await login(b, user.email, 'Passw0rd!', '198.51.100.1');
+    const locked = await login(b, user.email, TEST_PASSWORD, '198.51.100.1');
     assert.equal(locked.status, 429, 'even the right password waits, from that address');
     assert.equal(locked.body.code, 'RATE_LIMITED');
     const retryAfter = Number(locked.headers.get('retry-after'));
@@ -52,8 +52,8 @@ describe('rate limits shared through Redis', () => {
     for (let i = 0; i < 12; i++) {
       await login(a, victim.email, `Wrong${i}!x`, '203.0.113.66');
     }
-    assert.equal((await login(a, victim.email, 'Passw0rd!', '203.0.113.66')).status, 429);
-    const owner = await login(b, victim.email, 'Passw0rd!', '192.0.2.10');
+    assert.equal((await login(a, victim.email, TEST_PASSWORD, '203.0.113.66')).status, 429);
+    const owner = await login(b, victim.email, TEST_PASSWORD, '192.0.2.10');
     assert.equal(owner.status, 200, JSON.stringify(owner.body));
   });
 
@@ -64,11 +64,11 @@ describe('rate limits shared through Redis', () => {
       const reply = await login(a, victim.email, `Wrong${i}!x`, `10.9.${i % 10}.1`);
       assert.equal(reply.status, 401, `attempt ${i}`);
     }
-    assert.equal((await login(a, victim.email, 'Passw0rd!', '10.9.3.1')).status, 429);
+    assert.equal((await login(a, victim.email, TEST_PASSWORD, '10.9.3.1')).status, 429);
     const guess = await login(a, victim.email, 'Wrong-again!', '10.9.99.1');
     assert.equal(guess.status, 401, 'a fresh address has its guess checked');
     assert.equal((await login(a, victim.email, 'Wrong-twice!', '10.9.99.1')).status, 429);
-    assert.equal((await login(b, victim.email, 'Passw0rd!', '10.9.100.1')).status, 200);
+    assert.equal((await login(b, victim.email, TEST_PASSWORD, '10.9.100.1')).status, 200);
     // The owner got in: the account's count starts again.
     assert.equal((await login(a, victim.email, 'Wrong-3!', '10.9.3.1')).status, 401);
   });

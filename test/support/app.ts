@@ -11,7 +11,7 @@ import { runMigrations } from '../../src/database/data-source';
 import { Role } from '../../src/users/user.entity';
 import { freshDatabaseUrl, freshRedisPrefix, testEnv } from './env';
 
-export const TEST_PASSWORD = 'Passw0rd!';
+export const TEST_PASSWORD = 'Sup3r$ecret';
 /** The run's Redis, read before any test overrides REDIS_URL for its app. */
 const RUN_REDIS_URL = testEnv('REDIS_URL');
 let passwordHash: Promise<string> | undefined;
