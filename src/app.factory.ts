@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 import fastifyCookie from '@fastify/cookie';
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { Logger, ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
@@ -10,6 +10,7 @@ import { LogController } from 'fastify';
 import type { Logger as Pino } from 'pino';
 
 import { AppModule } from './app.module';
+import { extractToken } from './auth/jwt-auth.guard';
 import { TokenService } from './auth/token.service';
 import { bookingFastPaths } from './booking/booking.fast-path';
 import { BookingService } from './booking/booking.service';
@@ -17,11 +18,14 @@ import { FastRoutes, registerFastPaths } from './common/fast-path';
 import { goodsFastPaths } from './goods/goods.fast-path';
 import { GoodsService } from './goods/goods.service';
 import { AppError } from './common/app-error';
-import type { FieldError } from './common/error-codes';
+import { ErrorCode, FieldError } from './common/error-codes';
 import { refuseHostileInput } from './common/hostile-input';
-import { HttpExceptionFilter } from './common/http-exception.filter';
+import { HttpExceptionFilter, replyWithError } from './common/http-exception.filter';
+import { registerSecurityHeaders } from './common/security-headers';
 import { AppConfig } from './config/app-config';
 import { RedisIoAdapter } from './realtime/redis-io.adapter';
+import { Role } from './users/user.entity';
+import { UsersRepository } from './users/users.repository';
 import { instrumentHttp } from './telemetry/metrics';
 import { createPino, PinoNestLogger } from './telemetry/logger';
 
@@ -57,6 +61,31 @@ export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
     .addCookieAuth('Authorization')
     .build();
   return SwaggerModule.createDocument(app, config);
+}
+
+/** API_DOCS=admin: Swagger UI and its document only for an admin (token or cookie). */
+function guardApiDocs(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const tokens = app.get(TokenService);
+  const users = app.get(UsersRepository);
+  const logger = new Logger('ApiDocs');
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/api/docs')) {
+      return;
+    }
+    const token = extractToken(request);
+    const user = token === undefined ? undefined : tokens.verify(token);
+    const role = user && (await users.getRole(user.id));
+    if (role !== Role.Admin) {
+      replyWithError(
+        logger,
+        request,
+        reply,
+        new AppError(role === undefined ? ErrorCode.Unauthorized : ErrorCode.Forbidden),
+      );
+      return reply;
+    }
+  });
 }
 
 /** Every fast path of the application (common/fast-path.ts). */
@@ -109,6 +138,7 @@ export async function createApp(
   // server is made, it keeps its 60 s default otherwise).
   fastify.server.headersTimeout = Math.min(60_000, bootConfig.requestTimeoutMs);
   await app.register(fastifyCookie);
+  registerSecurityHeaders(fastify, bootConfig);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();
@@ -133,9 +163,14 @@ export async function createApp(
       exceptionFactory: (errors) => AppError.invalid(describe(errors)),
     }),
   );
-  SwaggerModule.setup('api/docs', app, () => buildOpenApi(app), {
-    jsonDocumentUrl: 'api/docs-json',
-  });
+  if (bootConfig.apiDocs !== 'off') {
+    if (bootConfig.apiDocs === 'admin') {
+      guardApiDocs(app);
+    }
+    SwaggerModule.setup('api/docs', app, () => buildOpenApi(app), {
+      jsonDocumentUrl: 'api/docs-json',
+    });
+  }
   app.enableShutdownHooks();
   return app;
 }

@@ -44,6 +44,12 @@ export class AppConfig {
   readonly admin?: { email: string; password: string };
   readonly logLevel: Env['LOG_LEVEL'];
   readonly trustProxy: boolean;
+  /** PUBLIC_ORIGIN, or undefined: the service's own origin (by the request's Host). */
+  readonly publicOrigins?: readonly string[];
+  readonly apiDocs: 'public' | 'admin' | 'off';
+  readonly realtimeMaxWatches: number;
+  readonly realtimeEventsPerSecond: number;
+  readonly realtimeMaxConnectionsPerUser: number;
   readonly metricsToken?: string;
   readonly bodyLimitBytes: number;
   readonly requestTimeoutMs: number;
@@ -86,6 +92,11 @@ export class AppConfig {
         : undefined;
     this.logLevel = env.LOG_LEVEL;
     this.trustProxy = env.TRUST_PROXY;
+    this.publicOrigins = env.PUBLIC_ORIGIN?.split(',').map((o) => o.trim());
+    this.apiDocs = env.API_DOCS ?? (env.NODE_ENV === 'production' ? 'off' : 'public');
+    this.realtimeMaxWatches = env.REALTIME_MAX_WATCHES;
+    this.realtimeEventsPerSecond = env.REALTIME_EVENTS_PER_SECOND;
+    this.realtimeMaxConnectionsPerUser = env.REALTIME_MAX_CONNECTIONS_PER_USER;
     this.metricsToken = env.METRICS_TOKEN;
     this.bodyLimitBytes = env.BODY_LIMIT_BYTES;
     this.requestTimeoutMs = parseDurationMs(env.REQUEST_TIMEOUT);

@@ -47,6 +47,25 @@ const duration = z
   .refine((v) => durationPattern.test(v.trim()) && parseDurationMs(v) > 0, {
     message: "must be a positive duration such as '3600', '15m', '1h' or '7d'",
   });
+/** `https://tickets.example.com` or `http://localhost:5173`: scheme, host, port; no path. */
+const origins = z.string().refine(
+  (v) =>
+    v.split(',').every((o) => {
+      try {
+        const trimmed = o.trim();
+        return (
+          ['http:', 'https:'].includes(new URL(trimmed).protocol) &&
+          new URL(trimmed).origin === trimmed
+        );
+      } catch {
+        return false;
+      }
+    }),
+  {
+    message:
+      'must be comma-separated origins such as https://tickets.example.com (no path, no trailing slash)',
+  },
+);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const envVariables = {
@@ -102,9 +121,34 @@ export const envVariables = {
       'when set, GET /metrics needs `Authorization: Bearer <token>` (else 401); unset, /metrics is open: keep it off public interfaces',
     sensitive: true,
   },
+  PUBLIC_ORIGIN: {
+    schema: origins.optional(),
+    description:
+      "origins whose pages may use the cookie: cookie-authenticated writes and realtime connections from any other Origin get 403 ORIGIN_NOT_ALLOWED (default: the service's own, by its Host)",
+  },
+  API_DOCS: {
+    schema: z.enum(['public', 'admin', 'off']).optional(),
+    description:
+      'Swagger UI at /api/docs and the document at /api/docs-json: public, admin (an admin token or cookie), off (404); default public outside production, off in production',
+  },
   TRUST_PROXY: {
     schema: bool.default(false),
     description: 'trust X-Forwarded-For (set behind HAProxy) for client addresses',
+  },
+  REALTIME_MAX_WATCHES: {
+    schema: int(1, 10_000).default(50),
+    description:
+      'goods one realtime connection may watch at once; past it goods.watch answers WATCH_LIMIT',
+  },
+  REALTIME_EVENTS_PER_SECOND: {
+    schema: int(1, 10_000).default(20),
+    description:
+      'events a realtime connection may send per second (a burst of twice that); past it RATE_LIMITED, and a connection far past it is closed',
+  },
+  REALTIME_MAX_CONNECTIONS_PER_USER: {
+    schema: int(1, 10_000).default(10),
+    description:
+      'realtime connections one user may hold on one instance; the oldest is closed when a new one would pass it',
   },
   REQUEST_TIMEOUT: {
     schema: duration.default('10s'),

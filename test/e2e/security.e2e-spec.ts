@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { Role } from '../../src/users/user.entity';
+import { TestApp } from '../support/app';
+
+/** Headers every answer carries (issue 14 point 9), Helmet's with our directives. */
+function assertHardened(headers: Headers, what: string): void {
+  assert.equal(headers.get('x-content-type-options'), 'nosniff', what);
+  assert.equal(headers.get('referrer-policy'), 'no-referrer', what);
+  assert.equal(headers.get('x-frame-options'), 'DENY', what);
+  const csp = headers.get('content-security-policy') ?? '';
+  assert.match(csp, /frame-ancestors 'none'/, what);
+  assert.match(csp, /script-src 'self'(;|$)/, what);
+  assert.match(csp, /object-src 'none'/, what);
+}
+
+describe('security headers and API docs', () => {
+  describe('outside production', () => {
+    let t: TestApp;
+    before(async () => {
+      t = await TestApp.start();
+    });
+    after(() => t.close());
+
+    it('hardens every answer, the docs page, errors and fast paths included, with no HSTS over http', async () => {
+      const host = await t.newUser(Role.Host);
+      const goods = await t.newGoods(host);
+      for (const path of [
+        '/api/docs',
+        '/api/docs-json',
+        '/api/goods',
+        `/api/goods/${goods.id}`,
+        '/api/nope',
+        '/health/live',
+        '/metrics',
+      ]) {
+        const reply = await t.request('GET', path);
+        assertHardened(reply.headers, path);
+        assert.equal(reply.headers.get('strict-transport-security'), null, path);
+        assert.doesNotMatch(reply.headers.get('content-security-policy')!, /upgrade-insecure/);
+      }
+      // Swagger UI's page runs under that policy: only scripts from its own files.
+      const page = await t.request('GET', '/api/docs');
+      assert.equal(page.status, 200);
+      for (const [, attributes, inline] of page.text.matchAll(
+        /<script([^>]*)>([\s\S]*?)<\/script>/g,
+      )) {
+        assert.match(
+          attributes,
+          /src=/,
+          `inline script under a self-only CSP: ${inline.slice(0, 80)}`,
+        );
+      }
+    });
+
+    it('serves the API docs to anyone by default', async () => {
+      assert.equal((await t.request('GET', '/api/docs-json')).status, 200);
+    });
+  });
+
+  describe('API_DOCS=admin', () => {
+    let t: TestApp;
+    before(async () => {
+      t = await TestApp.start({ API_DOCS: 'admin' });
+    });
+    after(() => t.close());
+
+    it('serves the docs to an admin only, by token or cookie', async () => {
+      const admin = await t.newUser(Role.Admin);
+      const user = await t.newUser();
+      for (const path of ['/api/docs', '/api/docs-json', '/api/docs/swagger-ui-init.js']) {
+        const anonymous = await t.request('GET', path);
+        assert.deepEqual([anonymous.status, anonymous.body.code], [401, 'UNAUTHORIZED'], path);
+        const plain = await t.request('GET', path, { token: user.token });
+        assert.deepEqual([plain.status, plain.body.code], [403, 'FORBIDDEN'], path);
+        assert.equal((await t.request('GET', path, { token: admin.token })).status, 200, path);
+        const cookie = await t.request('GET', path, {
+          headers: { cookie: `Authorization=${admin.token}` },
+        });
+        assert.equal(cookie.status, 200, path);
+      }
+      // The rest of the API is untouched by the docs' guard.
+      assert.equal((await t.request('GET', '/api/goods')).status, 200);
+    });
+  });
+
+  describe('in production', () => {
+    let t: TestApp;
+    before(async () => {
+      t = await TestApp.start({ NODE_ENV: 'production' });
+    });
+    after(() => t.close());
+
+    it('has no API docs unless API_DOCS says so, and sends HSTS', async () => {
+      for (const path of ['/api/docs', '/api/docs-json']) {
+        const reply = await t.request('GET', path);
+        assert.deepEqual([reply.status, reply.body.code], [404, 'ROUTE_NOT_FOUND'], path);
+      }
+      const reply = await t.request('GET', '/api/goods');
+      assertHardened(reply.headers, 'production');
+      assert.match(reply.headers.get('strict-transport-security') ?? '', /max-age=31536000/);
+      assert.match(reply.headers.get('content-security-policy')!, /upgrade-insecure-requests/);
+    });
+  });
+});
