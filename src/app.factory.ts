@@ -6,7 +6,13 @@ import { Logger, ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { LogController } from 'fastify';
+import {
+  FastifyError,
+  FastifyReply,
+  FastifyRequest,
+  FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import type { Logger as Pino } from 'pino';
 
 import { AppModule } from './app.module';
@@ -21,7 +27,8 @@ import { AppError } from './common/app-error';
 import { ErrorCode, FieldError } from './common/error-codes';
 import { refuseHostileInput } from './common/hostile-input';
 import { HttpExceptionFilter, replyWithError } from './common/http-exception.filter';
-import { registerSecurityHeaders } from './common/security-headers';
+import { clientErrorHandler } from './common/client-errors';
+import { securityHeaders } from './common/security-headers';
 import { AppConfig } from './config/app-config';
 import { RedisIoAdapter } from './realtime/redis-io.adapter';
 import { Role } from './users/user.entity';
@@ -37,16 +44,20 @@ const codeOfConstraint = (name: string): string =>
     ? 'UNKNOWN_FIELD'
     : name.replace(/([a-z\d])([A-Z])/g, '$1_$2').toUpperCase();
 
+/** A field name fit to repeat back: an unknown one comes from the client. */
+const SAFE_FIELD = /^[A-Za-z_][\w.]{0,63}$/;
+
 /** Flatten class-validator errors into one problem per field and rule, nested paths included. */
 function describe(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((e) => {
-    const field = parent ? `${parent}.${e.property}` : e.property;
+    const path = parent ? `${parent}.${e.property}` : e.property;
+    const field = SAFE_FIELD.test(path) ? path : '(a field with an unusual name)';
     const own = Object.entries(e.constraints ?? {}).map(([name, message]) => ({
       field,
       code: (e.contexts?.[name] as { code?: string } | undefined)?.code ?? codeOfConstraint(name),
       message: name === 'whitelistValidation' ? `${field} is not an accepted field` : message,
     }));
-    return [...own, ...describe(e.children ?? [], field)];
+    return [...own, ...describe(e.children ?? [], path)];
   });
 }
 
@@ -105,6 +116,8 @@ export async function createApp(
   options: { pino?: Pino } = {},
 ): Promise<NestFastifyApplication> {
   const pino = options.pino ?? createPino(bootConfig.logLevel);
+  const harden = securityHeaders(bootConfig);
+  const errorLogger = new Logger('HttpExceptionFilter');
   const adapter = new FastifyAdapter({
     loggerInstance: pino,
     // One access-log pair per request costs real CPU in a rush: only at LOG_LEVEL=debug/trace.
@@ -116,8 +129,19 @@ export async function createApp(
     // time would otherwise hold its socket for ever (Node's default is no limit once the
     // headers are in). Answers themselves may take longer (Prefer: wait).
     requestTimeout: bootConfig.requestTimeoutMs,
-    // Node checks the timeout only this often (by default every 30 s).
-    http: { connectionsCheckingInterval: Math.min(1000, bootConfig.requestTimeoutMs) },
+    // (Node checks the timeout every connectionsCheckingInterval: 30 s by default, 1 s here.)
+    // Missing Host is refused by refuseHostileInput, with a code; Node's own refusal has no body.
+    http: {
+      connectionsCheckingInterval: Math.min(1000, bootConfig.requestTimeoutMs),
+      requireHostHeader: false,
+    },
+    clientErrorHandler,
+    // The router's refusals (a bad URL, an over-long parameter) come before any hook.
+    frameworkErrors: ((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      harden(request.raw, reply.raw);
+      void reply.header('x-request-id', request.id);
+      replyWithError(errorLogger, request, reply, error);
+    }) as FastifyServerOptions['frameworkErrors'],
     trustProxy: bootConfig.trustProxy,
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => {
@@ -138,7 +162,10 @@ export async function createApp(
   // server is made, it keeps its 60 s default otherwise).
   fastify.server.headersTimeout = Math.min(60_000, bootConfig.requestTimeoutMs);
   await app.register(fastifyCookie);
-  registerSecurityHeaders(fastify, bootConfig);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    harden(request.raw, reply.raw);
+    done();
+  });
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();

@@ -5,6 +5,10 @@ import { ErrorBody, ErrorCode, errorMessages, FieldError } from './error-codes';
 const statusOf: Record<ErrorCode, HttpStatus> = {
   [ErrorCode.ValidationFailed]: HttpStatus.BAD_REQUEST,
   [ErrorCode.MalformedJson]: HttpStatus.BAD_REQUEST,
+  [ErrorCode.MalformedRequest]: HttpStatus.BAD_REQUEST,
+  // 431 Request Header Fields Too Large (RFC 6585), which Nest's HttpStatus lacks.
+  [ErrorCode.HeadersTooLarge]: 431 as HttpStatus,
+  [ErrorCode.RequestTimeout]: HttpStatus.REQUEST_TIMEOUT,
   [ErrorCode.UnsupportedMediaType]: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   [ErrorCode.PayloadTooLarge]: HttpStatus.PAYLOAD_TOO_LARGE,
   [ErrorCode.UriTooLong]: HttpStatus.URI_TOO_LONG,

@@ -5,6 +5,9 @@
 export enum ErrorCode {
   ValidationFailed = 'VALIDATION_FAILED',
   MalformedJson = 'MALFORMED_JSON',
+  MalformedRequest = 'MALFORMED_REQUEST',
+  HeadersTooLarge = 'HEADERS_TOO_LARGE',
+  RequestTimeout = 'REQUEST_TIMEOUT',
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   UriTooLong = 'URI_TOO_LONG',
@@ -42,6 +45,9 @@ export enum ErrorCode {
 export const errorMessages: Record<ErrorCode, string> = {
   [ErrorCode.ValidationFailed]: 'The request is not valid.',
   [ErrorCode.MalformedJson]: 'The request body is not valid JSON.',
+  [ErrorCode.MalformedRequest]: 'The request is not well-formed HTTP.',
+  [ErrorCode.HeadersTooLarge]: 'The request headers are too large.',
+  [ErrorCode.RequestTimeout]: 'The request took too long to arrive.',
   [ErrorCode.UnsupportedMediaType]: 'Send the body as application/json.',
   [ErrorCode.PayloadTooLarge]: 'The request body is too large.',
   [ErrorCode.UriTooLong]: 'A part of the address is too long.',

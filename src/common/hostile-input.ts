@@ -34,11 +34,16 @@ function isJson(contentType: string | undefined): boolean {
 }
 
 /**
- * Refuse, before any handler runs, input no handler should have to think about: NUL
+ * Refuse, before any handler runs, input no handler should have to think about: no Host, NUL
  * characters (PostgreSQL cannot store them), absurdly deep nesting, and bodies that are not JSON.
  */
 export function refuseHostileInput(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, _reply, done) => {
+    // HTTP/1.1 requires Host (RFC 9112 §3.2); Node would refuse it with an empty body.
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+      done(new AppError(ErrorCode.MalformedRequest, 'A Host header is required.'));
+      return;
+    }
     if (hasBody(request.headers) && !isJson(request.headers['content-type'])) {
       done(new AppError(ErrorCode.UnsupportedMediaType));
       return;

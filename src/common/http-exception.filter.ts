@@ -13,6 +13,10 @@ const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: ErrorCode.MalformedJson,
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ErrorCode.ValidationFailed,
   FST_ERR_BAD_URL: ErrorCode.ValidationFailed,
+  FST_ERR_MAX_PARAM_LENGTH: ErrorCode.UriTooLong,
+  // The client closed the connection while sending its body: nobody reads the answer, and
+  // anyone can cause it at will, so it is a client's 400, not a fault to log loudly.
+  ECONNRESET: ErrorCode.MalformedRequest,
   FST_ERR_ASYNC_CONSTRAINT: ErrorCode.ValidationFailed,
 };
 
@@ -81,6 +85,11 @@ export function replyWithError(
     logger.error(
       { err: error, route: request.routeOptions?.url, reqId: request.id },
       'unhandled error',
+    );
+  } else if (!(error instanceof AppError) && body.statusCode < 500) {
+    logger.debug(
+      { err: { code: (error as { code?: unknown }).code }, reqId: request.id },
+      `client error ${body.code}`,
     );
   }
   if (body.statusCode === 429 && !headers['Retry-After'] && !reply.hasHeader('retry-after')) {

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import helmet from 'helmet';
 
 import type { AppConfig } from '../config/app-config';
@@ -13,7 +14,9 @@ import type { AppConfig } from '../config/app-config';
  * (about 3 µs, measured; 0.2 µs to apply a built one), which a rush of 40,000 requests a
  * second would pay on every booking.
  */
-export function registerSecurityHeaders(fastify: FastifyInstance, config: AppConfig): void {
+export function securityHeaders(
+  config: AppConfig,
+): (request: IncomingMessage, response: ServerResponse) => void {
   const apply = helmet({
     contentSecurityPolicy: {
       directives: {
@@ -27,7 +30,5 @@ export function registerSecurityHeaders(fastify: FastifyInstance, config: AppCon
       ? { maxAge: 365 * 24 * 3600, includeSubDomains: true }
       : false,
   });
-  fastify.addHook('onRequest', (request, reply, done) => {
-    apply(request.raw, reply.raw, () => done());
-  });
+  return (request, response) => apply(request, response, () => undefined);
 }

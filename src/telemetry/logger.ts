@@ -5,15 +5,19 @@ import pino, { Logger as Pino } from 'pino';
  * One pino instance for the whole process: Fastify logs each request through it (with the
  * request id), and Nest's Logger writes to it too, so every line is one JSON object.
  */
-export function createPino(level: string): Pino {
-  return pino({
-    level,
-    base: { pid: process.pid },
-    redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-      remove: true,
+/** The service's logger; `destination` (default stdout) lets a test read what it wrote. */
+export function createPino(level: string, destination?: pino.DestinationStream): Pino {
+  return pino(
+    {
+      level,
+      base: { pid: process.pid },
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+        remove: true,
+      },
     },
-  });
+    destination,
+  );
 }
 
 export class PinoNestLogger implements LoggerService {

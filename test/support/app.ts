@@ -8,6 +8,7 @@ import { AppConfig } from '../../src/config/app-config';
 import { ARGON2_OPTIONS } from '../../src/auth/password-hasher';
 import { TokenService } from '../../src/auth/token.service';
 import { runMigrations } from '../../src/database/data-source';
+import { createPino } from '../../src/telemetry/logger';
 import { Role } from '../../src/users/user.entity';
 import { freshDatabaseUrl, freshRedisPrefix, testEnv } from './env';
 
@@ -57,7 +58,11 @@ export class TestApp {
     readonly redisPrefix: string,
   ) {}
 
-  static async start(env: Record<string, string> = {}): Promise<TestApp> {
+  /** `logs`: every log line the app writes, parsed, at LOG_LEVEL (default silent). */
+  static async start(
+    env: Record<string, string> = {},
+    options: { logs?: Record<string, unknown>[] } = {},
+  ): Promise<TestApp> {
     const databaseUrl = env.DATABASE_URL ?? (await freshDatabaseUrl());
     const redisPrefix = env.REDIS_KEY_PREFIX ?? freshRedisPrefix();
     // The app's own configuration, parsed once; process.env is never written (a setting of
@@ -76,7 +81,14 @@ export class TestApp {
       ...env,
     });
     await runMigrations(databaseUrl);
-    const app = await createApp(config);
+    const logs = options.logs;
+    const app = await createApp(config, {
+      pino:
+        logs &&
+        createPino(config.logLevel, {
+          write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>),
+        }),
+    });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.getHttpServer().address() as { port: number };
     const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
