@@ -16,7 +16,7 @@ import {
 import type { Logger as Pino } from 'pino';
 
 import { AppModule } from './app.module';
-import { extractToken } from './auth/jwt-auth.guard';
+import { credentialOf } from './auth/jwt-auth.guard';
 import { TokenService } from './auth/token.service';
 import { bookingFastPaths } from './booking/booking.fast-path';
 import { BookingService } from './booking/booking.service';
@@ -84,7 +84,7 @@ function guardApiDocs(app: NestFastifyApplication): void {
     if (!request.url.startsWith('/api/docs')) {
       return;
     }
-    const token = extractToken(request);
+    const token = credentialOf(request)?.token;
     const user = token === undefined ? undefined : tokens.verify(token);
     const role = user && (await users.getRole(user.id));
     if (role !== Role.Admin) {

@@ -3,26 +3,52 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 
 import { AppError } from '../common/app-error';
+import { AppConfig } from '../config/app-config';
 import { ErrorCode } from '../common/error-codes';
 import { Role } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
 import type { AuthUser } from './auth-user';
+import { fromAllowedOrigin, isUnsafeMethod } from './origin-check';
 import { TokenService } from './token.service';
 
 export const AUTH_COOKIE = 'Authorization';
 export const ROLES_KEY = 'roles';
 
+/** Where the credential came from: the cookie is the one another site can make a browser send. */
+export interface Credential {
+  token: string;
+  fromCookie: boolean;
+}
+
 /** Bearer header first, then the httpOnly cookie (either 'token' or 'Bearer token'). */
-export function extractToken(request: FastifyRequest): string | undefined {
+export function credentialOf(request: FastifyRequest): Credential | undefined {
   const header = request.headers.authorization;
   if (typeof header === 'string' && /^Bearer\s+\S+$/i.test(header)) {
-    return header.replace(/^Bearer\s+/i, '');
+    return { token: header.replace(/^Bearer\s+/i, ''), fromCookie: false };
   }
   const cookie = request.cookies?.[AUTH_COOKIE];
   if (typeof cookie === 'string' && cookie.length > 0) {
-    return cookie.replace(/^Bearer\s+/i, '');
+    return { token: cookie.replace(/^Bearer\s+/i, ''), fromCookie: true };
   }
   return undefined;
+}
+
+/**
+ * A write carried by the cookie from a page that is not ours is refused (CSRF), before the
+ * token is even looked at.
+ */
+export function assertNotCrossSite(
+  request: FastifyRequest,
+  credential: Credential,
+  publicOrigins: readonly string[] | undefined,
+): void {
+  if (
+    credential.fromCookie &&
+    isUnsafeMethod(request.method) &&
+    !fromAllowedOrigin(request.headers, publicOrigins)
+  ) {
+    throw new AppError(ErrorCode.OriginNotAllowed);
+  }
 }
 
 @Injectable()
@@ -31,12 +57,16 @@ export class JwtAuthGuard implements CanActivate {
     private readonly tokens: TokenService,
     private readonly reflector: Reflector,
     private readonly users: UsersRepository,
+    private readonly config: AppConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
-    const token = extractToken(request);
-    const user = token === undefined ? undefined : this.tokens.verify(token);
+    const credential = credentialOf(request);
+    if (credential !== undefined) {
+      assertNotCrossSite(request, credential, this.config.publicOrigins);
+    }
+    const user = credential === undefined ? undefined : this.tokens.verify(credential.token);
     if (!user) {
       throw new AppError(ErrorCode.Unauthorized);
     }

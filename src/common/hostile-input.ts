@@ -44,7 +44,10 @@ export function refuseHostileInput(fastify: FastifyInstance): void {
       done(new AppError(ErrorCode.MalformedRequest, 'A Host header is required.'));
       return;
     }
-    if (hasBody(request.headers) && !isJson(request.headers['content-type'])) {
+    // A declared type that is not JSON is refused even with no body: an HTML form posting no
+    // fields sends exactly that (application/x-www-form-urlencoded, empty).
+    const type = request.headers['content-type'];
+    if ((hasBody(request.headers) || type !== undefined) && !isJson(type)) {
       done(new AppError(ErrorCode.UnsupportedMediaType));
       return;
     }

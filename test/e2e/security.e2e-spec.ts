@@ -104,3 +104,92 @@ describe('security headers and API docs', () => {
     });
   });
 });
+
+describe('cross-site requests with the cookie (CSRF)', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await TestApp.start();
+  });
+  after(() => t.close());
+
+  it("refuses a cookie-carried write from another site's page; the same write from ours, or with a bearer token, goes through", async () => {
+    const host = await t.newUser(Role.Host);
+    const goods = await t.newGoods(host, { bookingLimit: 10 });
+    const user = await t.newUser();
+    const cookie = `Authorization=${user.token}`;
+    const own = new URL(t.url).origin;
+    const book = (headers: Record<string, string>) =>
+      t.request('POST', `/api/booking/${goods.id}`, { headers: { cookie, ...headers } });
+    // What an HTML form on evil.test posting no fields sends, from an older or a newer browser.
+    for (const headers of [
+      { origin: 'https://evil.test' } as Record<string, string>,
+      { origin: 'https://evil.test', 'sec-fetch-site': 'cross-site' },
+      { origin: 'null', 'sec-fetch-site': 'cross-site' },
+      { origin: `${own}.evil.test`, 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+    ]) {
+      const reply = await book(headers);
+      assert.deepEqual(
+        [reply.status, reply.body.code],
+        [403, 'ORIGIN_NOT_ALLOWED'],
+        JSON.stringify(headers),
+      );
+    }
+    // The form's own content type is refused whatever the origin: the API reads only JSON.
+    const form = await book({
+      'content-type': 'application/x-www-form-urlencoded',
+      'sec-fetch-site': 'same-origin',
+    });
+    assert.deepEqual([form.status, form.body.code], [415, 'UNSUPPORTED_MEDIA_TYPE']);
+    // Live stock (Redis, taken at admission): not one ticket went.
+    assert.equal((await t.request('GET', `/api/goods/${goods.id}`)).body.remaining, 10);
+
+    // Our own pages: the browser says same-origin, or names our origin.
+    assert.equal((await book({ 'sec-fetch-site': 'same-origin', origin: own })).status, 202);
+    const other = await t.newUser();
+    const ours = await t.request('POST', `/api/booking/${goods.id}`, {
+      headers: { cookie: `Authorization=${other.token}`, origin: own },
+    });
+    assert.equal(ours.status, 202, ours.text);
+    // A bearer token cannot be sent by another site's page: no origin check.
+    const third = await t.newUser();
+    const bearer = await t.request('POST', `/api/booking/${goods.id}`, {
+      token: third.token,
+      headers: { origin: 'https://evil.test', 'sec-fetch-site': 'cross-site' },
+    });
+    assert.equal(bearer.status, 202, bearer.text);
+    // Reads with the cookie from anywhere are fine: the browser keeps the answer from the page.
+    const read = await t.request('GET', '/api/me/bookings', {
+      headers: { cookie, origin: 'https://evil.test', 'sec-fetch-site': 'cross-site' },
+    });
+    assert.equal(read.status, 200);
+  });
+
+  it('with PUBLIC_ORIGIN, exactly those origins may use the cookie', async () => {
+    const app = await TestApp.start({
+      PUBLIC_ORIGIN: 'https://tickets.example, http://localhost:5173',
+    });
+    try {
+      const host = await app.newUser(Role.Host);
+      const goods = await app.newGoods(host, { bookingLimit: 10 });
+      for (const [origin, status] of [
+        ['https://tickets.example', 202],
+        ['http://localhost:5173', 202],
+        ['https://tickets.example:8443', 403],
+        ['http://tickets.example', 403],
+      ] as const) {
+        const user = await app.newUser();
+        const reply = await app.request('POST', `/api/booking/${goods.id}`, {
+          headers: {
+            cookie: `Authorization=${user.token}`,
+            origin,
+            'sec-fetch-site': 'cross-site',
+          },
+        });
+        assert.equal(reply.status, status, `${origin}: ${reply.text}`);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+});
