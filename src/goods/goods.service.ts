@@ -69,6 +69,11 @@ export class GoodsService {
     return (await this.withLiveStock([goods]))[0];
   }
 
+  /** Is there such goods? (Realtime watches only goods that exist; read through the cache.) */
+  async exists(goodsId: number): Promise<boolean> {
+    return (await this.cache.read(`d:${goodsId}`, () => this.goods.getById(goodsId))) !== undefined;
+  }
+
   /**
    * Goods reads as JSON text, for the fast paths: from this process's memory when the entry
    * is younger than GOODS_LOCAL_CACHE_MS and nothing this process did since changed the goods

@@ -9,78 +9,181 @@ import {
 } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
 
-import { AUTH_COOKIE } from '../auth/jwt-auth.guard';
+import type { AuthUser } from '../auth/auth-user';
+import { AUTH_COOKIE, Credential } from '../auth/jwt-auth.guard';
+import { fromAllowedOrigin } from '../auth/origin-check';
 import { TokenService } from '../auth/token.service';
 import { BookingEvents } from '../booking/booking-events';
 import type { BookingOutcome } from '../booking/booking.types';
+import { ErrorCode, errorMessages } from '../common/error-codes';
+import { AppConfig } from '../config/app-config';
+import { GoodsService } from '../goods/goods.service';
 import { StockService } from '../stock/stock.service';
 import { REDIS } from '../redis/redis.module';
+import { EventBudget, goodsIdOf } from './socket-limits';
 
 const STOCK_FLUSH_MS = 250;
 
-function tokenOf(socket: Socket): string | undefined {
+/** How often live connections' tokens are checked again (expiry, logout elsewhere). */
+const RECHECK_MS = 5000;
+
+function credentialOf(socket: Socket): Credential | undefined {
   const auth = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
   if (typeof auth === 'string' && auth.length > 0) {
-    return auth.replace(/^Bearer\s+/i, '');
+    return { token: auth.replace(/^Bearer\s+/i, ''), fromCookie: false };
   }
   const cookie = socket.handshake.headers.cookie ?? '';
   const match = new RegExp(`(?:^|;\\s*)${AUTH_COOKIE}=([^;]+)`).exec(cookie);
-  return match ? decodeURIComponent(match[1]).replace(/^Bearer\s+/i, '') : undefined;
+  return match
+    ? { token: decodeURIComponent(match[1]).replace(/^Bearer\s+/i, ''), fromCookie: true }
+    : undefined;
 }
+
+interface SocketData {
+  userId: number;
+  token: string;
+  budget: EventBudget;
+}
+
+type Ack = { ok: true } | { ok: false; code: ErrorCode; message: string };
+
+const refusal = (code: ErrorCode, message = errorMessages[code]): Ack => ({
+  ok: false,
+  code,
+  message,
+});
 
 /**
  * `/realtime`: the owner hears `booking.status` and `waitlist.promoted`; anyone watching a
  * goods hears `goods.stock`, coalesced to at most one per goods every 250 ms. Every instance
  * receives every outcome (Redis pub/sub) and speaks only to its own sockets.
+ *
+ * Bounded, so one client cannot grow this process: a connection watches at most
+ * REALTIME_MAX_WATCHES goods, each one that exists; it may send REALTIME_EVENTS_PER_SECOND
+ * events; a user holds at most REALTIME_MAX_CONNECTIONS_PER_USER connections here (the
+ * oldest goes); a message is at most 4 KB (redis-io.adapter.ts). The cookie is accepted only
+ * from our own pages' Origin, and a connection ends when its token does (expiry, logout).
  */
 @WebSocketGateway({ namespace: '/realtime' })
 export class RealtimeGateway implements OnGatewayInit, OnModuleDestroy {
   private readonly logger = new Logger(RealtimeGateway.name);
   @WebSocketServer() private readonly server: Namespace;
   private readonly dirty = new Set<number>();
-  private timer?: NodeJS.Timeout;
+  private timers: NodeJS.Timeout[] = [];
 
   constructor(
     private readonly tokens: TokenService,
     private readonly events: BookingEvents,
     private readonly stock: StockService,
+    private readonly goods: GoodsService,
+    private readonly config: AppConfig,
     @Inject(REDIS) _redis: unknown,
   ) {}
 
   afterInit(server: Namespace): void {
     server.use((socket, next) => {
-      const user = (() => {
-        const token = tokenOf(socket);
-        return token ? this.tokens.verify(token) : undefined;
-      })();
-      if (!user) {
-        next(new Error('UNAUTHORIZED'));
+      const credential = credentialOf(socket);
+      if (
+        credential?.fromCookie === true &&
+        !fromAllowedOrigin(socket.handshake.headers, this.config.publicOrigins)
+      ) {
+        next(new Error(ErrorCode.OriginNotAllowed));
         return;
       }
-      (socket.data as { userId: number }).userId = user.id;
-      void socket.join(`user:${user.id}`);
+      const user = credential && this.tokens.verify(credential.token);
+      if (!user) {
+        next(new Error(ErrorCode.Unauthorized));
+        return;
+      }
+      this.admit(socket, user, credential.token);
       next();
     });
     void this.events
       .onOutcomes((outcomes) => this.push(outcomes))
       .catch((error: Error) => this.logger.warn(`realtime feed unavailable: ${error.message}`));
-    this.timer = setInterval(() => void this.flushStock(), STOCK_FLUSH_MS);
+    this.timers = [
+      setInterval(() => void this.flushStock(), STOCK_FLUSH_MS),
+      setInterval(() => this.recheckTokens(), RECHECK_MS),
+    ];
+  }
+
+  private admit(socket: Socket, user: AuthUser, token: string): void {
+    const data = socket.data as SocketData;
+    data.userId = user.id;
+    data.token = token;
+    data.budget = new EventBudget(this.config.realtimeEventsPerSecond);
+    const room = `user:${user.id}`;
+    // Room members in join order: past the cap, the oldest connections give way.
+    const held = [...(this.server.adapter.rooms.get(room) ?? [])];
+    for (const id of held.slice(0, held.length + 1 - this.config.realtimeMaxConnectionsPerUser)) {
+      this.end(this.server.sockets.get(id), ErrorCode.ConnectionLimit);
+    }
+    void socket.join(room);
+    socket.use(([event, ...args]: unknown[], next) => {
+      const verdict = data.budget.take();
+      if (verdict === 'ok') {
+        next();
+        return;
+      }
+      const ack = args.at(-1);
+      if (typeof ack === 'function') {
+        (ack as (answer: Ack) => void)(refusal(ErrorCode.RateLimited));
+      }
+      if (verdict === 'close') {
+        this.logger.debug(
+          `closing a realtime connection of user ${user.id}: ${String(event)} flood`,
+        );
+        this.end(socket, ErrorCode.RateLimited);
+      }
+    });
+  }
+
+  /** Tell the client why, then close (the client does not reconnect by itself after this). */
+  private end(socket: Socket | undefined, code: ErrorCode): void {
+    socket?.emit('connection.closed', { code, message: errorMessages[code] });
+    socket?.disconnect(true);
+  }
+
+  /** Connections whose token no longer verifies (expired, revoked) end. */
+  private recheckTokens(): void {
+    for (const socket of this.server.sockets.values()) {
+      if (this.tokens.verify((socket.data as SocketData).token) === undefined) {
+        this.end(socket, ErrorCode.Unauthorized);
+      }
+    }
   }
 
   @SubscribeMessage('goods.watch')
-  watch(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): { ok: boolean } {
-    const goodsId = Number((body as { goodsId?: unknown } | null)?.goodsId);
-    if (!Number.isSafeInteger(goodsId) || goodsId < 1) {
-      return { ok: false };
+  async watch(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    const goodsId = goodsIdOf(body);
+    if (goodsId === undefined) {
+      return refusal(ErrorCode.ValidationFailed, 'goodsId must be a positive integer.');
     }
-    void socket.join(`goods:${goodsId}`);
-    this.dirty.add(goodsId); // the watcher gets the current stock at the next flush
+    const room = `goods:${goodsId}`;
+    if (socket.rooms.has(room)) {
+      return { ok: true };
+    }
+    // Rooms: its own id, its user's, then one per watched goods.
+    if (socket.rooms.size - 2 >= this.config.realtimeMaxWatches) {
+      return refusal(ErrorCode.WatchLimit);
+    }
+    if (!(await this.goods.exists(goodsId))) {
+      return refusal(ErrorCode.NotFound, 'No such goods.');
+    }
+    if (socket.connected) {
+      void socket.join(room);
+      this.dirty.add(goodsId); // the watcher gets the current stock at the next flush
+    }
     return { ok: true };
   }
 
   @SubscribeMessage('goods.unwatch')
-  unwatch(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): { ok: boolean } {
-    void socket.leave(`goods:${Number((body as { goodsId?: unknown } | null)?.goodsId)}`);
+  unwatch(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Ack {
+    const goodsId = goodsIdOf(body);
+    if (goodsId === undefined) {
+      return refusal(ErrorCode.ValidationFailed, 'goodsId must be a positive integer.');
+    }
+    void socket.leave(`goods:${goodsId}`);
     return { ok: true };
   }
 
@@ -127,6 +230,6 @@ export class RealtimeGateway implements OnGatewayInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.timer);
+    this.timers.forEach(clearInterval);
   }
 }

@@ -17,7 +17,12 @@ export class RedisIoAdapter extends IoAdapter {
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
-    const server = super.createIOServer(port, options);
+    // A client's message is a goods id or two: 4 KB, not Socket.IO's default 1 MB, so no
+    // client can make this process buffer megabytes.
+    const server = super.createIOServer(port, {
+      ...options,
+      maxHttpBufferSize: 4096,
+    } as ServerOptions);
     // Pub/sub clients wait for Redis (and re-subscribe after a reconnect) instead of failing fast.
     const pub = new Redis(this.redisUrl, { maxRetriesPerRequest: null });
     const sub = pub.duplicate();

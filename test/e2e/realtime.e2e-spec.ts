@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
+import type { Namespace } from 'socket.io';
 import { io, Socket } from 'socket.io-client';
 
+import { RealtimeGateway } from '../../src/realtime/realtime.gateway';
 import { Role } from '../../src/users/user.entity';
 import { TestApp, TestUser } from '../support/app';
 
@@ -143,5 +145,156 @@ describe('realtime (/realtime over Socket.IO, two API instances)', () => {
       token: waiting.token,
     });
     assert.equal(mine.body.status, 'CONFIRMED');
+  });
+});
+
+describe('realtime limits: one client cannot grow the process or borrow the cookie', () => {
+  let t: TestApp;
+  let host: TestUser;
+  const sockets: Socket[] = [];
+  before(async () => {
+    t = await TestApp.start({
+      REALTIME_MAX_WATCHES: '50',
+      REALTIME_EVENTS_PER_SECOND: '20',
+      REALTIME_MAX_CONNECTIONS_PER_USER: '3',
+    });
+    host = await t.newUser(Role.Host);
+  });
+  after(async () => {
+    sockets.forEach((s) => s.close());
+    await t.close();
+  });
+
+  /** The gateway's Socket.IO namespace, to count what the server holds. */
+  const namespace = () => t.app.get<RealtimeGateway, { server: Namespace }>(RealtimeGateway).server;
+
+  /** The acks of `goods.watch` for each body, sent no faster than the event budget allows. */
+  async function watchAll(socket: Socket, bodies: unknown[]): Promise<Record<string, unknown>[]> {
+    const acks: Record<string, unknown>[] = [];
+    for (const [i, body] of bodies.entries()) {
+      if (i > 0 && i % 20 === 0) {
+        await new Promise((r) => setTimeout(r, 1000)); // 20 a second: within the budget
+      }
+      acks.push((await socket.emitWithAck('goods.watch', body)) as Record<string, unknown>);
+    }
+    return acks;
+  }
+
+  it('watches only goods that exist, given as integers, at most REALTIME_MAX_WATCHES per connection', async () => {
+    const goods = [];
+    for (let i = 0; i < 52; i++) {
+      goods.push(await t.newGoods(host));
+    }
+    const user = await t.newUser();
+    const socket = await connect(t.url, { token: user.token });
+    sockets.push(socket);
+    const acks = await watchAll(socket, [
+      ...goods.map((g: { id: number }) => ({ goodsId: g.id })),
+      { goodsId: 99_999 },
+      { goodsId: '1e3' },
+      { goodsId: String(goods[0].id) },
+      { goodsId: 1.5 },
+      'not an object',
+    ]);
+    assert.ok(acks.slice(0, 50).every((a) => a.ok === true));
+    assert.deepEqual(
+      acks.slice(50).map((a) => a.code),
+      [
+        'WATCH_LIMIT',
+        'WATCH_LIMIT',
+        'WATCH_LIMIT',
+        'VALIDATION_FAILED',
+        'VALIDATION_FAILED',
+        'VALIDATION_FAILED',
+        'VALIDATION_FAILED',
+      ],
+    );
+    // Unwatching frees a place; an unknown goods is refused as such.
+    assert.deepEqual(await socket.emitWithAck('goods.unwatch', { goodsId: goods[0].id }), {
+      ok: true,
+    });
+    assert.equal((await socket.emitWithAck('goods.watch', { goodsId: 99_999 })).code, 'NOT_FOUND');
+    assert.deepEqual(await socket.emitWithAck('goods.watch', { goodsId: goods[51].id }), {
+      ok: true,
+    });
+    const serverSocket = namespace().sockets.get(socket.id ?? '')!;
+    assert.equal(serverSocket.rooms.size, 2 + 50);
+  });
+
+  it('thousands of watch events from one connection leave its rooms and the memory flat', async () => {
+    const user = await t.newUser();
+    const socket = await connect(t.url, { token: user.token });
+    sockets.push(socket);
+    const roomsBefore = namespace().adapter.rooms.size;
+    const rssBefore = process.memoryUsage().rss;
+    const closed = next<{ code: string }>(socket, 'connection.closed');
+    // As fast as it can: the event budget refuses all but a burst, then closes the connection.
+    const acks = await Promise.all(
+      Array.from({ length: 5000 }, (_, i) =>
+        socket
+          .timeout(5000)
+          .emitWithAck('goods.watch', { goodsId: 100_000 + i })
+          .catch(() => ({ ok: false, code: 'CLOSED' })),
+      ),
+    );
+    assert.equal((await closed).code, 'RATE_LIMITED');
+    const codes = new Map<string, number>();
+    acks.forEach((a) => codes.set(a.code, (codes.get(a.code) ?? 0) + 1));
+    assert.equal(codes.get(undefined as unknown as string), undefined, 'none was watched');
+    assert.ok(
+      (codes.get('NOT_FOUND') ?? 0) <= 41,
+      `only the burst was looked up: ${JSON.stringify([...codes])}`,
+    );
+    assert.ok((codes.get('RATE_LIMITED') ?? 0) >= 200, JSON.stringify([...codes]));
+    assert.ok(namespace().adapter.rooms.size <= roomsBefore + 1, 'no room was made');
+    const grownMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
+    assert.ok(grownMb < 64, `RSS grew ${grownMb.toFixed(0)} MB`);
+    assert.equal((await t.request('GET', '/health/live')).status, 200);
+  });
+
+  it('closes a connection that keeps sending far past its event budget', async () => {
+    const user = await t.newUser();
+    const socket = await connect(t.url, { token: user.token });
+    const closed = next<{ code: string }>(socket, 'connection.closed');
+    for (let i = 0; i < 400; i++) {
+      socket.emit('goods.unwatch', { goodsId: 1 });
+    }
+    assert.equal((await closed).code, 'RATE_LIMITED');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(socket.connected, false);
+  });
+
+  it('keeps at most REALTIME_MAX_CONNECTIONS_PER_USER per user: the oldest is told and closed', async () => {
+    const user = await t.newUser();
+    const first = await connect(t.url, { token: user.token });
+    const closed = next<{ code: string }>(first, 'connection.closed');
+    const rest = [];
+    for (let i = 0; i < 3; i++) {
+      rest.push(await connect(t.url, { token: user.token }));
+    }
+    sockets.push(first, ...rest);
+    assert.equal((await closed).code, 'CONNECTION_LIMIT');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(
+      [first, ...rest].map((s) => s.connected),
+      [false, true, true, true],
+    );
+  });
+
+  it("accepts the cookie only from our own pages' Origin; a token in the handshake from anywhere", async () => {
+    const user = await t.newUser();
+    const cookie = `Authorization=${user.token}`;
+    await assert.rejects(
+      connect(t.url, {}, { cookie, origin: 'https://evil.test' }),
+      /ORIGIN_NOT_ALLOWED/,
+    );
+    await assert.rejects(
+      connect(t.url, {}, { cookie, origin: 'null', 'sec-fetch-site': 'cross-site' }),
+      /ORIGIN_NOT_ALLOWED/,
+    );
+    const own = await connect(t.url, {}, { cookie, origin: new URL(t.url).origin });
+    const bearer = await connect(t.url, { token: user.token }, { origin: 'https://evil.test' });
+    sockets.push(own, bearer);
+    assert.ok(own.connected && bearer.connected);
   });
 });
