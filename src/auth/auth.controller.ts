@@ -1,7 +1,10 @@
-import { Body, Controller, Get, Header, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { Ip } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiServiceUnavailableResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
@@ -10,17 +13,17 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { PRIVATE_NO_STORE } from '../common/cache-control';
 import { ErrorBodyDto } from '../common/error-body.dto';
 import { AppConfig } from '../config/app-config';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { UserDto } from '../users/user.dto';
-import { LoginDto, SignupDto, TokenDto } from './auth.dto';
+import { ChangePasswordDto, LoginDto, SignupDto, TokenDto } from './auth.dto';
 import { Auth, AuthUser, Authenticated } from './auth-user';
 import { AuthService } from './auth.service';
-import { AUTH_COOKIE } from './jwt-auth.guard';
+import { assertNotCrossSite, AUTH_COOKIE, credentialOf } from './jwt-auth.guard';
 
 @ApiTags('auth')
 @Controller('api/auth')
@@ -55,22 +58,72 @@ export class AuthController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenDto> {
     const token = await this.auth.login(dto, ip);
-    void reply.setCookie(AUTH_COOKIE, token.accessToken, {
+    this.setCookie(reply, token.accessToken);
+    return token;
+  }
+
+  private setCookie(reply: FastifyReply, token: string): void {
+    void reply.setCookie(AUTH_COOKIE, token, {
       httpOnly: true,
       sameSite: 'lax',
       secure: this.config.isProduction,
       path: '/',
       maxAge: this.config.jwtExpiresInSeconds,
     });
-    return token;
   }
 
   @Post('logout')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Clear the Authorization cookie' })
+  @ApiOperation({
+    summary:
+      'End this session: the token (bearer or cookie) is revoked on every instance and the cookie cleared',
+  })
   @ApiNoContentResponse()
-  logout(@Res({ passthrough: true }) reply: FastifyReply): void {
+  @ApiForbiddenResponse({
+    type: ErrorBodyDto,
+    description: 'ORIGIN_NOT_ALLOWED (cookie from another site)',
+  })
+  @ApiServiceUnavailableResponse({
+    type: ErrorBodyDto,
+    description: 'SERVICE_UNAVAILABLE: Redis away, nothing revoked',
+  })
+  async logout(
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    const credential = credentialOf(request);
+    if (credential !== undefined) {
+      assertNotCrossSite(request, credential, this.config.publicOrigins);
+    }
+    await this.auth.logout(credential?.token);
     void reply.clearCookie(AUTH_COOKIE, { path: '/' });
+  }
+
+  @Post('password')
+  @Header('Cache-Control', PRIVATE_NO_STORE)
+  @HttpCode(200)
+  @Authenticated()
+  @UseGuards(RateLimitGuard)
+  @ApiOperation({
+    summary:
+      'Change the password: ends every other session (all earlier tokens), returns a token for this one and sets the cookie',
+  })
+  @ApiOkResponse({ type: TokenDto })
+  @ApiBadRequestResponse({
+    type: ErrorBodyDto,
+    description:
+      'VALIDATION_FAILED: fields name currentPassword (INVALID_CREDENTIALS) or newPassword (PASSWORD_…)',
+  })
+  @ApiTooManyRequestsResponse({ type: ErrorBodyDto, description: 'RATE_LIMITED, with Retry-After' })
+  async changePassword(
+    @Auth() who: AuthUser,
+    @Body() dto: ChangePasswordDto,
+    @Ip() ip: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenDto> {
+    const token = await this.auth.changePassword(who, dto, ip);
+    this.setCookie(reply, token.accessToken);
+    return token;
   }
 
   @Get('me')

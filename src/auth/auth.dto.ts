@@ -118,6 +118,22 @@ export class LoginDto {
   password: string;
 }
 
+export class ChangePasswordDto {
+  @ApiProperty({ example: 'correct horse battery staple' })
+  @IsString()
+  @MaxLength(PASSWORD_MAX_LENGTH * 2)
+  currentPassword: string;
+
+  @ApiProperty({
+    example: 'a new and longer passphrase',
+    minLength: PASSWORD_MIN_LENGTH,
+    maxLength: PASSWORD_MAX_LENGTH,
+    description: PASSWORD_RULE,
+  })
+  @PasswordRules()
+  newPassword: string;
+}
+
 export class TokenDto {
   @ApiProperty({ example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…' })
   accessToken: string;

@@ -8,6 +8,7 @@ import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { LoginLimiter } from './login-limiter';
 import { PasswordHasher } from './password-hasher';
+import { Revocations } from './revocations';
 import { TokenService } from './token.service';
 
 /** Users and authentication; global so any module can guard its routes. */
@@ -20,9 +21,10 @@ import { TokenService } from './token.service';
     UsersRepository,
     PasswordHasher,
     TokenService,
+    Revocations,
     LoginLimiter,
     JwtAuthGuard,
   ],
-  exports: [TokenService, JwtAuthGuard, UsersRepository, PasswordHasher],
+  exports: [TokenService, Revocations, JwtAuthGuard, UsersRepository, PasswordHasher],
 })
 export class AuthModule {}

@@ -5,10 +5,12 @@ import { ErrorCode } from '../common/error-codes';
 import { PG_UNIQUE_VIOLATION, pgError } from '../database/sql';
 import { UserDto } from '../users/user.dto';
 import { UsersRepository } from '../users/users.repository';
-import { LoginDto, SignupDto } from './auth.dto';
+import { ChangePasswordDto, LoginDto, SignupDto } from './auth.dto';
 import type { AuthUser } from './auth-user';
 import { LoginLimiter } from './login-limiter';
 import { PasswordHasher } from './password-hasher';
+import { passwordProblem, passwordProblemMessages } from './password-policy';
+import { Revocations } from './revocations';
 import { TokenService } from './token.service';
 
 const uniqueViolationCodes: Record<string, ErrorCode> = {
@@ -25,6 +27,7 @@ export class AuthService {
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokenService,
     private readonly limiter: LoginLimiter,
+    private readonly revocations: Revocations,
   ) {}
 
   async signup(dto: SignupDto): Promise<UserDto> {
@@ -62,7 +65,68 @@ export class AuthService {
       throw new AppError(ErrorCode.InvalidCredentials);
     }
     await this.limiter.recordSuccess(email, ip);
-    return { accessToken: this.tokens.sign({ id: user.id, role: user.role }) };
+    return { accessToken: await this.signFor(user) };
+  }
+
+  /** A token carrying the user's current generation (read from Redis, fail closed: 503). */
+  private async signFor(user: AuthUser): Promise<string> {
+    const generation = await this.revocations
+      .generationOf(user.id)
+      .catch(() => Promise.reject(AppError.limitsUnavailable()));
+    return this.tokens.sign({ id: user.id, role: user.role }, generation);
+  }
+
+  /**
+   * Revoke this token (until it would have expired). A token that no longer verifies needs
+   * nothing; one signed before tokens had ids ends every session of its user.
+   */
+  async logout(token: string | undefined): Promise<void> {
+    const session = token === undefined ? undefined : this.tokens.inspect(token);
+    if (session === undefined) {
+      return;
+    }
+    const revoked =
+      session.jti === undefined
+        ? this.revocations.revokeUser(session.userId)
+        : this.revocations.revokeToken(session.jti, session.userId, session.expiresAtMs);
+    await revoked.catch(() => Promise.reject(AppError.limitsUnavailable()));
+  }
+
+  /**
+   * Check the current password (failures count as failed logins), hold the new one to the
+   * rules, store it, end every session of the user, and return a token for this one.
+   */
+  async changePassword(
+    who: AuthUser,
+    dto: ChangePasswordDto,
+    ip: string,
+  ): Promise<{ accessToken: string }> {
+    const user = await this.users.getCredentialsById(who.id);
+    if (!user) {
+      throw new AppError(ErrorCode.Unauthorized);
+    }
+    await this.limiter.assertAllowed(user.email, ip);
+    if (!(await this.hasher.verify(user.passwordHash, dto.currentPassword))) {
+      await this.limiter.recordFailure(user.email, ip);
+      throw AppError.invalid([
+        {
+          field: 'currentPassword',
+          code: ErrorCode.InvalidCredentials,
+          message: 'The current password is wrong.',
+        },
+      ]);
+    }
+    const problem = passwordProblem(dto.newPassword, user);
+    if (problem !== undefined) {
+      throw AppError.invalid([
+        { field: 'newPassword', code: problem, message: passwordProblemMessages[problem] },
+      ]);
+    }
+    await this.users.setPasswordHash(user.id, await this.hasher.hash(dto.newPassword));
+    await this.revocations
+      .revokeUser(user.id)
+      .catch(() => Promise.reject(AppError.limitsUnavailable()));
+    return { accessToken: await this.signFor(user) };
   }
 
   async me(who: AuthUser): Promise<UserDto> {

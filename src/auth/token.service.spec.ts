@@ -7,6 +7,7 @@ import jwt from 'jsonwebtoken';
 import { AppConfig } from '../config/app-config';
 import { parseEnv } from '../config/env.schema';
 import { Role } from '../users/user.entity';
+import type { Session } from './revocations';
 import { TokenService } from './token.service';
 
 const secret = 'unit-test-secret-0123456789-0123456789';
@@ -18,7 +19,18 @@ const config = new AppConfig(
     JWT_EXPIRES_IN: '1h',
   }),
 );
-const tokens = new TokenService(config);
+/** Revocations' check, in memory: what Redis would have told this instance. */
+class FakeRevocations {
+  readonly jtis = new Set<string>();
+  readonly generations = new Map<number, number>();
+  isRevoked(session: Session): boolean {
+    return (
+      (session.jti !== undefined && this.jtis.has(session.jti)) ||
+      (this.generations.get(session.userId) ?? 0) > session.generation
+    );
+  }
+}
+const tokens = new TokenService(config, new FakeRevocations());
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const now = () => Math.floor(Date.now() / 1000);
@@ -104,7 +116,7 @@ describe('TokenService', () => {
   });
 
   it('agrees with jsonwebtoken on well-formed, tampered and re-spelled tokens', () => {
-    const fresh = new TokenService(config); // nothing remembered: every answer is a verification
+    const fresh = new TokenService(config, new FakeRevocations()); // nothing remembered: every answer is a verification
     const good = jwt.sign({ sub: '9', role: 'user', exp: now() + 60 }, secret, {
       algorithm: 'HS256',
     });
@@ -150,7 +162,7 @@ describe('TokenService', () => {
   });
 
   it('refuses a signature spelled with characters outside base64url that encode to the same bytes', () => {
-    const fresh = new TokenService(config);
+    const fresh = new TokenService(config, new FakeRevocations());
     const token = jwt.sign({ sub: '9', role: 'user', exp: now() + 60 }, secret, {
       algorithm: 'HS256',
     });
@@ -182,5 +194,32 @@ describe('TokenService', () => {
       const sig = createHmac('sha256', secret).update(`${header}.${body}`).digest('base64url');
       assert.equal(tokens.verify(`${header}.${body}.${sig}`), undefined, JSON.stringify(claims));
     }
+  });
+
+  it("refuses a logged-out token and tokens older than the user's generation, cached or not", () => {
+    const revocations = new FakeRevocations();
+    const service = new TokenService(config, revocations);
+    const user = { id: 41, role: Role.User };
+    const [a, b] = [service.sign(user), service.sign(user)];
+    assert.deepEqual(service.verify(a), user); // now cached as verified
+    const jti = service.inspect(a)!.jti!;
+    revocations.jtis.add(jti);
+    assert.equal(service.verify(a), undefined, 'the cached token is revoked');
+    assert.deepEqual(service.verify(b), user, 'another session of the same user is not');
+    revocations.generations.set(41, 1);
+    assert.equal(service.verify(b), undefined, 'a password change ends every older session');
+    const after = service.sign(user, 1);
+    assert.deepEqual(service.verify(after), user);
+    // Seen by a process that never signed them: the same answers.
+    const other = new TokenService(config, revocations);
+    assert.deepEqual(
+      [a, b, after].map((t) => other.verify(t)?.id),
+      [undefined, undefined, 41],
+    );
+    // A token signed before revocation existed (no jti, no gen) counts as generation 0.
+    const old = signed({ sub: '42', role: Role.User, iat: now(), exp: now() + 60 });
+    assert.equal(other.verify(old)?.id, 42);
+    revocations.generations.set(42, 1);
+    assert.equal(other.verify(old), undefined);
   });
 });

@@ -1,18 +1,29 @@
-import { createHmac, createSecretKey, KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, KeyObject, randomBytes } from 'node:crypto';
 
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 
 import { plainId } from '../common/ids';
 import { AppConfig } from '../config/app-config';
 import { Role } from '../users/user.entity';
 import type { AuthUser } from './auth-user';
+import { Revocations, Session } from './revocations';
 
 interface Claims {
   sub: string;
   role: Role;
   iat: number;
   exp: number;
+  /** This token's id, by which logout revokes it. */
+  jti: string;
+  /** The user's generation when it was signed (revocations.ts). */
+  gen: number;
+}
+
+/** A verified token: who, until when, and what its revocation is checked by. */
+export interface VerifiedToken extends Session {
+  user: AuthUser;
+  expiresAtMs: number;
 }
 
 /** Tokens verified lately; a rush sends the same few tokens again and again. */
@@ -43,12 +54,14 @@ function decodePart(part: string): Record<string, unknown> | undefined {
   }
 }
 
+/** jti and gen are optional (tokens signed before revocation have neither), but typed when present. */
+const revocable = (jti: unknown, gen: unknown): boolean =>
+  (jti === undefined || typeof jti === 'string') &&
+  (gen === undefined || (typeof gen === 'number' && Number.isSafeInteger(gen)));
+
 /** The caller the claims name and until when, if they are well-formed and valid at `nowMs`. */
-function callerOf(
-  claims: Record<string, unknown>,
-  nowMs: number,
-): { user: AuthUser; expiresAtMs: number } | undefined {
-  const { sub, role, exp, nbf } = claims;
+function callerOf(claims: Record<string, unknown>, nowMs: number): VerifiedToken | undefined {
+  const { sub, role, exp, nbf, jti, gen } = claims;
   // The id exactly as this service writes it: "4.0", "0x4" and " 4" are not users.
   const id = plainId(sub);
   if (id === undefined) {
@@ -59,8 +72,17 @@ function callerOf(
     roles.has(role) &&
     typeof exp === 'number' &&
     nowMs < exp * 1000 &&
-    (nbf === undefined || (typeof nbf === 'number' && nowMs >= nbf * 1000));
-  return valid ? { user: { id, role: role as Role }, expiresAtMs: exp * 1000 } : undefined;
+    (nbf === undefined || (typeof nbf === 'number' && nowMs >= nbf * 1000)) &&
+    revocable(jti, gen);
+  return valid
+    ? {
+        user: { id, role: role as Role },
+        userId: id,
+        expiresAtMs: exp * 1000,
+        jti: jti as string | undefined,
+        generation: (gen as number | undefined) ?? 0,
+      }
+    : undefined;
 }
 
 /**
@@ -79,41 +101,60 @@ export class TokenService {
    * so a hit needs only the expiry check; saves the HMAC and two JSON parses per request. Map
    * order is insertion order: when full, the oldest entry goes.
    */
-  private readonly verified = new Map<string, { user: AuthUser; expiresAtMs: number }>();
+  private readonly verified = new Map<string, VerifiedToken>();
 
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    @Inject(Revocations) private readonly revocations: Pick<Revocations, 'isRevoked'>,
+  ) {
     this.key = createSecretKey(Buffer.from(config.jwtSecret, 'utf8'));
   }
 
-  /** A token for `user`, remembered as verified: the first request that carries it skips the HMAC. */
-  sign(user: AuthUser): string {
+  /**
+   * A token for `user` carrying `generation` (Revocations.generationOf), remembered as
+   * verified: the first request that carries it skips the HMAC.
+   */
+  sign(user: AuthUser, generation = 0): string {
     const iat = Math.floor(Date.now() / 1000);
     const exp = iat + this.config.jwtExpiresInSeconds;
+    const jti = randomBytes(16).toString('base64url');
     const token = jwt.sign(
-      { sub: String(user.id), role: user.role, iat, exp } satisfies Claims,
+      { sub: String(user.id), role: user.role, iat, exp, jti, gen: generation } satisfies Claims,
       this.key,
       { algorithm: 'HS256' },
     );
-    this.remember(token, { id: user.id, role: user.role }, exp * 1000);
+    this.remember(token, {
+      user: { id: user.id, role: user.role },
+      userId: user.id,
+      expiresAtMs: exp * 1000,
+      jti,
+      generation,
+    });
     return token;
   }
 
-  /** The caller, or undefined for any token that is not ours, not HS256, or expired. */
+  /** The caller, or undefined for any token that is not ours, not HS256, expired or revoked. */
   verify(token: string): AuthUser | undefined {
-    const known = this.verified.get(token);
-    if (known !== undefined) {
-      if (Date.now() < known.expiresAtMs) {
-        return known.user;
+    return this.inspect(token)?.user;
+  }
+
+  /** The verified token with its id and generation (logout revokes by them), or undefined. */
+  inspect(token: string): VerifiedToken | undefined {
+    let known = this.verified.get(token);
+    if (known === undefined) {
+      const claims = this.verifySignature(token);
+      known = claims && callerOf(claims, Date.now());
+      if (known === undefined) {
+        return undefined;
       }
+      this.remember(token, known);
+    }
+    // A hit costs the expiry check and two Map lookups (revocations live in memory).
+    if (Date.now() >= known.expiresAtMs || this.revocations.isRevoked(known)) {
       this.verified.delete(token);
       return undefined;
     }
-    const claims = this.verifySignature(token);
-    const caller = claims && callerOf(claims, Date.now());
-    if (caller !== undefined) {
-      this.remember(token, caller.user, caller.expiresAtMs);
-    }
-    return caller?.user;
+    return known;
   }
 
   /** The claims of a token whose header is HS256 and whose signature is ours; else undefined. */
@@ -146,10 +187,10 @@ export class TokenService {
     return difference === 0 ? decodePart(token.slice(firstDot + 1, lastDot)) : undefined;
   }
 
-  private remember(token: string, user: AuthUser, expiresAtMs: number): void {
+  private remember(token: string, verified: VerifiedToken): void {
     if (this.verified.size >= VERIFIED_CACHE_SIZE) {
       this.verified.delete(this.verified.keys().next().value!);
     }
-    this.verified.set(token, { user, expiresAtMs });
+    this.verified.set(token, verified);
   }
 }

@@ -12,6 +12,7 @@ import type { Namespace, Socket } from 'socket.io';
 import type { AuthUser } from '../auth/auth-user';
 import { AUTH_COOKIE, Credential } from '../auth/jwt-auth.guard';
 import { fromAllowedOrigin } from '../auth/origin-check';
+import { Revocations } from '../auth/revocations';
 import { TokenService } from '../auth/token.service';
 import { BookingEvents } from '../booking/booking-events';
 import type { BookingOutcome } from '../booking/booking.types';
@@ -73,6 +74,7 @@ export class RealtimeGateway implements OnGatewayInit, OnModuleDestroy {
 
   constructor(
     private readonly tokens: TokenService,
+    private readonly revocations: Revocations,
     private readonly events: BookingEvents,
     private readonly stock: StockService,
     private readonly goods: GoodsService,
@@ -101,6 +103,8 @@ export class RealtimeGateway implements OnGatewayInit, OnModuleDestroy {
     void this.events
       .onOutcomes((outcomes) => this.push(outcomes))
       .catch((error: Error) => this.logger.warn(`realtime feed unavailable: ${error.message}`));
+    // A logout, password or role change anywhere: that user's connections here are checked now.
+    this.revocations.onRevoke((userId) => this.recheckTokens(`user:${userId}`));
     this.timers = [
       setInterval(() => void this.flushStock(), STOCK_FLUSH_MS),
       setInterval(() => this.recheckTokens(), RECHECK_MS),
@@ -144,10 +148,13 @@ export class RealtimeGateway implements OnGatewayInit, OnModuleDestroy {
     socket?.disconnect(true);
   }
 
-  /** Connections whose token no longer verifies (expired, revoked) end. */
-  private recheckTokens(): void {
-    for (const socket of this.server.sockets.values()) {
-      if (this.tokens.verify((socket.data as SocketData).token) === undefined) {
+  /** Connections (all, or one room's) whose token no longer verifies (expired, revoked) end. */
+  private recheckTokens(room?: string): void {
+    const ids =
+      room === undefined ? this.server.sockets.keys() : this.server.adapter.rooms.get(room);
+    for (const id of [...(ids ?? [])]) {
+      const socket = this.server.sockets.get(id);
+      if (socket && this.tokens.verify((socket.data as SocketData).token) === undefined) {
         this.end(socket, ErrorCode.Unauthorized);
       }
     }

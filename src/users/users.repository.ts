@@ -36,6 +36,21 @@ export class UsersRepository {
     );
   }
 
+  /** With the hash, for checking the current password before a change. */
+  getCredentialsById(id: number): Promise<(UserRow & { passwordHash: string }) | undefined> {
+    return this.sql.one(
+      `SELECT ${USER_COLUMNS}, password_hash AS "passwordHash" FROM users WHERE id = $1`,
+      [id],
+    );
+  }
+
+  async setPasswordHash(id: number, passwordHash: string): Promise<void> {
+    await this.sql.rows(`UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1`, [
+      id,
+      passwordHash,
+    ]);
+  }
+
   async create(user: NewUser): Promise<UserRow> {
     const row = await this.sql.one<UserRow>(
       `INSERT INTO users (email, nickname, password_hash, role) VALUES ($1, $2, $3, $4) RETURNING ${USER_COLUMNS}`,

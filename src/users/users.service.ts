@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 
 import type { AuthUser } from '../auth/auth-user';
 import { PasswordHasher } from '../auth/password-hasher';
+import { Revocations } from '../auth/revocations';
 import { AppError } from '../common/app-error';
 import { ErrorCode } from '../common/error-codes';
 import { AppConfig } from '../config/app-config';
@@ -16,6 +17,7 @@ export class UsersService implements OnApplicationBootstrap {
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
     private readonly config: AppConfig,
+    private readonly revocations: Revocations,
   ) {}
 
   async changeRole(who: AuthUser, userId: number, dto: ChangeRoleDto): Promise<UserDto> {
@@ -27,6 +29,10 @@ export class UsersService implements OnApplicationBootstrap {
     if (!user) {
       throw new AppError(ErrorCode.NotFound, 'No such user.');
     }
+    // Tokens carry the role: the user's sessions end, and the next login carries the new one.
+    await this.revocations
+      .revokeUser(userId)
+      .catch(() => Promise.reject(AppError.limitsUnavailable()));
     return UserDto.from(user);
   }
 
@@ -39,11 +45,16 @@ export class UsersService implements OnApplicationBootstrap {
     const email = admin.email.trim().toLowerCase();
     const base = email.split('@')[0].replace(/\s/g, '').slice(0, 10) || 'admin';
     const nickname = (await this.users.nicknameTaken(base)) ? `adm${Date.now() % 1e7}` : base;
+    const before = await this.users.getCredentialsByEmail(email);
     const user = await this.users.upsertAdmin(
       email,
       nickname,
       await this.hasher.hash(admin.password),
     );
+    if (before && !(await this.hasher.verify(before.passwordHash, admin.password))) {
+      // ADMIN_PASSWORD changed: sessions opened with the old one end.
+      await this.revocations.revokeUser(user.id);
+    }
     this.logger.log(`admin ${user.email} (id ${user.id}) ensured`);
   }
 }

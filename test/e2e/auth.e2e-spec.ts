@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import jwt from 'jsonwebtoken';
+import { io, Socket } from 'socket.io-client';
 
 import { Role } from '../../src/users/user.entity';
 import { snapshot, TestApp, TEST_PASSWORD, TEST_JWT_SECRET } from '../support/app';
@@ -282,17 +283,24 @@ describe('auth', () => {
       });
       assert.equal(promoted.status, 200);
       assert.equal(promoted.body.role, 'host');
-      // The old token still says "user"; the database decides.
+      // A role change ends the user's sessions: the old token (which says "user") is refused,
+      // and the next login carries the new role.
+      const goods = {
+        title: 't',
+        content: 'c',
+        price: 1,
+        imgUrl: 'https://x.io/a.png',
+        showDate: '2027-01-01T00:00:00Z',
+        bookingLimit: 1,
+      };
+      const stale = await t.request('POST', '/api/goods', { token: user.token, body: goods });
+      assert.deepEqual([stale.status, stale.body.code], [401, 'UNAUTHORIZED']);
+      const login = await t.request('POST', '/api/auth/login', {
+        body: { email: user.email, password: TEST_PASSWORD },
+      });
       const create = await t.request('POST', '/api/goods', {
-        token: user.token,
-        body: {
-          title: 't',
-          content: 'c',
-          price: 1,
-          imgUrl: 'https://x.io/a.png',
-          showDate: '2027-01-01T00:00:00Z',
-          bookingLimit: 1,
-        },
+        token: login.body.accessToken,
+        body: goods,
       });
       assert.equal(create.status, 201);
     });
@@ -325,5 +333,155 @@ describe('auth', () => {
       body: { email: user.email, password: TEST_PASSWORD },
     });
     assert.equal(reply.status, 200);
+  });
+});
+
+describe('revocable sessions (logout, password change) across instances', () => {
+  let a: TestApp;
+  let b: TestApp;
+  before(async () => {
+    a = await TestApp.start();
+    b = await TestApp.start({
+      DATABASE_URL: a.databaseUrl,
+      REDIS_KEY_PREFIX: a.redisPrefix,
+      APP_ROLE: 'api',
+    });
+  });
+  after(async () => {
+    await b.close({ purge: false });
+    await a.close();
+  });
+
+  const login = async (app: TestApp, email: string, password = TEST_PASSWORD) => {
+    const reply = await app.request('POST', '/api/auth/login', { body: { email, password } });
+    assert.equal(reply.status, 200, reply.text);
+    return reply.body.accessToken as string;
+  };
+  const me = (app: TestApp, token: string, how: 'bearer' | 'cookie' = 'bearer') =>
+    app
+      .request(
+        'GET',
+        '/api/auth/me',
+        how === 'bearer' ? { token } : { headers: { cookie: `Authorization=${token}` } },
+      )
+      .then((r) => r.status);
+
+  it('logout ends that token on every instance, as bearer and as cookie, and on live sockets; other sessions stay', async () => {
+    const user = await a.newUser();
+    const [laptop, phone] = [await login(a, user.email), await login(b, user.email)];
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = io(`${b.url}/realtime`, {
+        auth: { token: laptop },
+        transports: ['websocket'],
+        reconnection: false,
+      });
+      s.once('connect', () => resolve(s));
+      s.once('connect_error', reject);
+    });
+    const closed = new Promise<{ code: string }>((resolve) =>
+      socket.once('connection.closed', resolve),
+    );
+    try {
+      assert.deepEqual(await Promise.all([me(a, laptop), me(b, laptop, 'cookie')]), [200, 200]);
+      const out = await a.request('POST', '/api/auth/logout', { token: laptop });
+      assert.equal(out.status, 204);
+      assert.match(out.headers.get('set-cookie') ?? '', /Authorization=;/);
+      // b heard it from Redis within milliseconds: allow it a moment.
+      await new Promise((r) => setTimeout(r, 100));
+      for (const [app, how] of [
+        [a, 'bearer'],
+        [a, 'cookie'],
+        [b, 'bearer'],
+        [b, 'cookie'],
+      ] as const) {
+        assert.equal(await me(app, laptop, how), 401, `${how} on ${app === a ? 'a' : 'b'}`);
+      }
+      // The booking fast path checks the same way.
+      const host = await a.newUser(Role.Host);
+      const goods = await a.newGoods(host);
+      const booking = await b.request('POST', `/api/goods/${goods.id}/bookings`, {
+        token: laptop,
+        body: {},
+      });
+      assert.equal(booking.status, 401);
+      assert.equal((await closed).code, 'UNAUTHORIZED');
+      assert.deepEqual(await Promise.all([me(a, phone), me(b, phone)]), [200, 200]);
+      // An instance started later loads what was revoked before it.
+      const c = await TestApp.start({
+        DATABASE_URL: a.databaseUrl,
+        REDIS_KEY_PREFIX: a.redisPrefix,
+        APP_ROLE: 'api',
+      });
+      try {
+        assert.deepEqual(await Promise.all([me(c, laptop), me(c, phone)]), [401, 200]);
+      } finally {
+        await c.close({ purge: false });
+      }
+    } finally {
+      socket.close();
+    }
+  });
+
+  it("refuses a cookie logout from another site's page, and leaves that session alone", async () => {
+    const user = await a.newUser();
+    const token = await login(a, user.email);
+    const forced = await a.request('POST', '/api/auth/logout', {
+      headers: { cookie: `Authorization=${token}`, origin: 'https://evil.test' },
+    });
+    assert.deepEqual([forced.status, forced.body.code], [403, 'ORIGIN_NOT_ALLOWED']);
+    assert.equal(await me(a, token), 200);
+    // Logging out without a session, or twice, is fine.
+    assert.equal((await a.request('POST', '/api/auth/logout')).status, 204);
+  });
+
+  it('a password change checks the old password and the rules, then ends every other session', async () => {
+    const user = await a.newUser();
+    const [one, two] = [await login(a, user.email), await login(b, user.email)];
+    const change = (body: Record<string, unknown>) =>
+      a.request('POST', '/api/auth/password', { token: one, body });
+    const wrong = await change({
+      currentPassword: 'not my password',
+      newPassword: 'a brand new phrase',
+    });
+    assert.deepEqual(
+      [wrong.status, wrong.body.fields?.[0]?.field, wrong.body.fields?.[0]?.code],
+      [400, 'currentPassword', 'INVALID_CREDENTIALS'],
+    );
+    for (const [newPassword, code] of [
+      ['Password1!', 'PASSWORD_TOO_COMMON'],
+      ['short', 'PASSWORD_TOO_SHORT'],
+      [`my ${user.nickname} phrase`, 'PASSWORD_CONTAINS_IDENTITY'],
+    ]) {
+      const refused = await change({ currentPassword: TEST_PASSWORD, newPassword });
+      assert.deepEqual(
+        [refused.status, refused.body.fields?.[0]?.code],
+        [400, code],
+        `${newPassword}: ${refused.text}`,
+      );
+    }
+    assert.deepEqual(
+      await Promise.all([me(a, one), me(b, two)]),
+      [200, 200],
+      'nothing changed yet',
+    );
+
+    const changed = await change({
+      currentPassword: TEST_PASSWORD,
+      newPassword: 'a brand new phrase',
+    });
+    assert.equal(changed.status, 200, changed.text);
+    assert.equal(changed.headers.get('cache-control'), 'no-store');
+    const fresh = changed.body.accessToken as string;
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(
+      await Promise.all([me(a, one), me(b, two), me(a, fresh), me(b, fresh)]),
+      [401, 401, 200, 200],
+    );
+    const old = await a.request('POST', '/api/auth/login', {
+      body: { email: user.email, password: TEST_PASSWORD },
+    });
+    assert.equal(old.status, 401);
+    const again = await login(b, user.email, 'a brand new phrase');
+    assert.deepEqual(await Promise.all([me(a, again), me(b, again)]), [200, 200]);
   });
 });
