@@ -177,6 +177,10 @@ export class RealtimeGateway implements OnGatewayInit, OnModuleDestroy {
     if (!(await this.goods.exists(goodsId))) {
       return refusal(ErrorCode.NotFound, 'No such goods.');
     }
+    // Again: other watches of this connection may have joined while this one waited.
+    if (socket.rooms.size - 2 >= this.config.realtimeMaxWatches) {
+      return refusal(ErrorCode.WatchLimit);
+    }
     if (socket.connected) {
       void socket.join(room);
       this.dirty.add(goodsId); // the watcher gets the current stock at the next flush

@@ -4,15 +4,20 @@ import { after, before, describe, it } from 'node:test';
 import { Role } from '../../src/users/user.entity';
 import { TestApp } from '../support/app';
 
-/** Headers every answer carries (issue 14 point 9), Helmet's with our directives. */
+/** Headers every answer carries (issue 14 point 9), Helmet's, in the set for its kind. */
 function assertHardened(headers: Headers, what: string): void {
   assert.equal(headers.get('x-content-type-options'), 'nosniff', what);
   assert.equal(headers.get('referrer-policy'), 'no-referrer', what);
-  assert.equal(headers.get('x-frame-options'), 'DENY', what);
+  assert.match(headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, what);
+}
+
+/** A page's: its own scripts only, no plugins, no framing by old browsers either. */
+function assertHardenedPage(headers: Headers, what: string): void {
+  assertHardened(headers, what);
   const csp = headers.get('content-security-policy') ?? '';
-  assert.match(csp, /frame-ancestors 'none'/, what);
   assert.match(csp, /script-src 'self'(;|$)/, what);
   assert.match(csp, /object-src 'none'/, what);
+  assert.equal(headers.get('x-frame-options'), 'DENY', what);
 }
 
 describe('security headers and API docs', () => {
@@ -26,6 +31,9 @@ describe('security headers and API docs', () => {
     it('hardens every answer, the docs page, errors and fast paths included, with no HSTS over http', async () => {
       const host = await t.newUser(Role.Host);
       const goods = await t.newGoods(host);
+      for (const path of ['/api/docs', '/api/docs/swagger-ui-init.js']) {
+        assertHardenedPage((await t.request('GET', path)).headers, path);
+      }
       for (const path of [
         '/api/docs',
         '/api/docs-json',
@@ -38,6 +46,10 @@ describe('security headers and API docs', () => {
         const reply = await t.request('GET', path);
         assertHardened(reply.headers, path);
         assert.equal(reply.headers.get('strict-transport-security'), null, path);
+        if (!path.startsWith('/api/docs')) {
+          // A JSON answer is no page: it may load nothing at all.
+          assert.match(reply.headers.get('content-security-policy')!, /^default-src 'none'/, path);
+        }
         assert.doesNotMatch(reply.headers.get('content-security-policy')!, /upgrade-insecure/);
       }
       // Swagger UI's page runs under that policy: only scripts from its own files.
@@ -100,7 +112,19 @@ describe('security headers and API docs', () => {
       const reply = await t.request('GET', '/api/goods');
       assertHardened(reply.headers, 'production');
       assert.match(reply.headers.get('strict-transport-security') ?? '', /max-age=31536000/);
-      assert.match(reply.headers.get('content-security-policy')!, /upgrade-insecure-requests/);
+    });
+
+    it('with API_DOCS=public, serves the docs page with HSTS and upgrade-insecure-requests', async () => {
+      const docs = await TestApp.start({ NODE_ENV: 'production', API_DOCS: 'public' });
+      try {
+        const page = await docs.request('GET', '/api/docs');
+        assert.equal(page.status, 200);
+        assertHardenedPage(page.headers, 'production page');
+        assert.match(page.headers.get('content-security-policy')!, /upgrade-insecure-requests/);
+        assert.match(page.headers.get('strict-transport-security') ?? '', /includeSubDomains/);
+      } finally {
+        await docs.close();
+      }
     });
   });
 });
