@@ -3,9 +3,10 @@ import { TerminusModule } from '@nestjs/terminus';
 
 import { BookingModule } from '../booking/booking.module';
 import { TelemetryController } from './telemetry.controller';
+import { TimeController } from './time.controller';
 
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), BookingModule],
-  controllers: [TelemetryController],
+  controllers: [TelemetryController, TimeController],
 })
 export class TelemetryModule {}

@@ -110,6 +110,14 @@ describe('health, metrics, docs', () => {
   });
   after(() => t.close());
 
+  it("tells the server's time, never cached (the web app's countdowns follow it)", async () => {
+    const before = Date.now();
+    const reply = await t.request('GET', '/api/time');
+    assert.equal(reply.status, 200);
+    assert.equal(reply.headers.get('cache-control'), 'no-store');
+    assert.ok(reply.body.now >= before && reply.body.now <= Date.now(), reply.text);
+  });
+
   it('answers liveness and readiness with both dependencies up', async () => {
     assert.deepEqual((await t.request('GET', '/health/live')).body, { status: 'ok' });
     const ready = await t.request('GET', '/health/ready');
