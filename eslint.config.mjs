@@ -5,7 +5,7 @@ export default tseslint.config(
   { ignores: ['dist/**', '.build/**', '.data/**', 'node_modules/**', 'web/dist/**'] },
   js.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', 'web/**/*.tsx'],
     extends: [...tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },

@@ -1,4 +1,5 @@
-// `npm run build`: compile src/ to dist/ (the Lua scripts are read from lua/ at run time).
+// `npm run build`: compile src/ to dist/ (the Lua scripts are read from lua/ at run time), then
+// the web app (web/) into dist/public, which the API serves at `/`.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -9,4 +10,11 @@ run(process.execPath, [
   join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
   '-p',
   'tsconfig.build.json',
+]);
+run(process.execPath, [
+  join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
+  'build',
+  'web',
+  '--logLevel',
+  'warn',
 ]);

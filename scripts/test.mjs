@@ -1,4 +1,5 @@
-// `npm test`: every tier (unit, integration, e2e) against real PostgreSQL and Redis.
+// `npm test`: every tier (unit, web, integration, e2e, browser) against real PostgreSQL and
+// Redis; the browser tier drives Debian's Chromium (installed with apt as root when missing).
 // Uses DATABASE_URL / REDIS_URL when set (as servers: each run makes its own databases and
 // key prefix there and removes them); otherwise starts private ones like `npm start` does.
 // Extra arguments filter test files: `npm test -- goods` runs files whose path has "goods".
@@ -13,6 +14,8 @@ import {
   createDatabaseIfMissing,
   deleteKeys,
   dropDatabases,
+  ensureBuild,
+  ensureChromium,
   ensureDependencies,
   provisionServers,
   root,
@@ -23,9 +26,34 @@ import {
 
 const tiers = [
   { name: 'unit', dir: '.build/src', suffix: '.spec.js', concurrency: 2 },
+  // The web app's component and logic tests (Vitest, jsdom).
+  { name: 'web', dir: 'web/src', suffix: '.test.ts', concurrency: 2, vitest: true },
   { name: 'integration', dir: '.build/test/integration', suffix: '.int-spec.js', concurrency: 2 },
   { name: 'e2e', dir: '.build/test/e2e', suffix: '.e2e-spec.js', concurrency: 2 },
+  // One Chromium at a time: two would fight over this machine's two cores.
+  { name: 'browser', dir: '.build/test/browser', suffix: '.browser-spec.js', concurrency: 1 },
 ];
+
+/** The tier's command: node's test runner over the compiled files, or Vitest over web/. */
+function tierCommand(tier, files) {
+  if (tier.vitest) {
+    return [
+      join(root, 'node_modules', 'vitest', 'vitest.mjs'),
+      'run',
+      '--config',
+      'web/vitest.config.mts',
+      ...files.map((f) => relative(join(root, 'web'), f)),
+    ];
+  }
+  return [
+    '--enable-source-maps',
+    '--test',
+    '--test-reporter=spec',
+    `--test-concurrency=${tier.concurrency}`,
+    '--test-timeout=180000',
+    ...files.map((f) => relative(root, f)),
+  ];
+}
 
 function findFiles(dir, suffix) {
   let out = [];
@@ -65,6 +93,8 @@ async function main() {
       process.exit(1);
     }
   }
+  // The API and the web app as `npm start` serves them: the browser tier loads the built app.
+  ensureBuild();
   say('compiling (tsc → .build)…');
   rmSync(join(root, '.build'), { recursive: true, force: true });
   run(process.execPath, [
@@ -100,19 +130,15 @@ async function main() {
         if (files.length === 0) {
           continue;
         }
+        if (tier.name === 'browser') {
+          ensureChromium();
+        }
         say(`${tier.name}: ${files.length} file(s)`);
-        const result = spawnSync(
-          process.execPath,
-          [
-            '--enable-source-maps',
-            '--test',
-            '--test-reporter=spec',
-            `--test-concurrency=${tier.concurrency}`,
-            '--test-timeout=180000',
-            ...files.map((f) => relative(root, f)),
-          ],
-          { cwd: root, env, stdio: 'inherit' },
-        );
+        const result = spawnSync(process.execPath, tierCommand(tier, files), {
+          cwd: root,
+          env,
+          stdio: 'inherit',
+        });
         if (result.status !== 0) {
           failed = true;
           say(`${tier.name} tier failed`);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
 
 import fastifyCookie from '@fastify/cookie';
 import { Logger, ValidationError, ValidationPipe } from '@nestjs/common';
@@ -30,9 +31,11 @@ import { HttpExceptionFilter, replyWithError } from './common/http-exception.fil
 import { clientErrorHandler } from './common/client-errors';
 import { securityHeaders } from './common/security-headers';
 import { AppConfig } from './config/app-config';
+import { projectRoot } from './project-root';
 import { RedisIoAdapter } from './realtime/redis-io.adapter';
 import { Role } from './users/user.entity';
 import { UsersRepository } from './users/users.repository';
+import { serveWebApp } from './web/web-app';
 import { instrumentHttp } from './telemetry/metrics';
 import { createPino, PinoNestLogger } from './telemetry/logger';
 
@@ -173,6 +176,9 @@ export async function createApp(
 
   if (bootConfig.fastPath && bootConfig.servesHttp) {
     registerFastPaths(fastify, fastRoutesOf(app));
+  }
+  if (bootConfig.servesHttp) {
+    await serveWebApp(fastify, join(projectRoot(), 'dist', 'public'));
   }
 
   app.useWebSocketAdapter(new RedisIoAdapter(app, bootConfig.redisUrl, bootConfig.redisKeyPrefix));

@@ -36,7 +36,9 @@ function newestMtime(path) {
   if (!stat.isDirectory()) {
     return stat.mtimeMs;
   }
-  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
+  // Caches (Vite's, Vitest's) live under node_modules: they are no source.
+  const names = readdirSync(path).filter((name) => name !== 'node_modules');
+  return Math.max(stat.mtimeMs, ...names.map((name) => newestMtime(join(path, name))));
 }
 
 /** `npm ci` when node_modules is missing or older than package-lock.json. */
@@ -52,16 +54,23 @@ export function ensureDependencies() {
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 
-/** `npm run build` when dist/ is missing or older than the sources. */
+/** `npm run build` when dist/ (the API or the web app) is missing or older than its sources. */
 export function ensureBuild() {
-  const built = join(root, 'dist', 'main.js');
-  const sources = Math.max(
-    newestMtime(join(root, 'src')),
+  const common = Math.max(
     newestMtime(join(root, 'package-lock.json')),
     newestMtime(join(root, 'tsconfig.json')),
-    newestMtime(join(root, 'tsconfig.build.json')),
   );
-  if (existsSync(built) && statSync(built).mtimeMs >= sources) {
+  const fresh = (built, ...sources) =>
+    existsSync(built) &&
+    statSync(built).mtimeMs >= Math.max(common, ...sources.map((s) => newestMtime(s)));
+  if (
+    fresh(join(root, 'dist', 'main.js'), join(root, 'src'), join(root, 'tsconfig.build.json')) &&
+    fresh(
+      join(root, 'dist', 'public', 'index.html'),
+      join(root, 'web'),
+      join(root, 'docs', 'openapi.json'),
+    )
+  ) {
     return;
   }
   say('building (npm run build)…');
@@ -171,18 +180,21 @@ export async function createDatabaseIfMissing(adminUrl, database, template) {
   }
 }
 
-/** Where redis-server is, installing it with apt on Debian/Ubuntu as root when missing. */
-function findRedisServer() {
+/**
+ * Where `command` is, installing Debian package `pkg` with apt when it is missing and we are
+ * root on Debian/Ubuntu; else an error that says what to install (`advice`).
+ */
+export function ensureCommand(command, pkg, advice) {
   const which = () =>
-    spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
+    spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).stdout.trim();
   let path = which();
   if (path) {
     return path;
   }
   if (existsSync('/etc/debian_version') && isRoot()) {
-    say('redis-server is missing: installing it with apt-get…');
+    say(`${command} is missing: installing ${pkg} with apt-get…`);
     run('apt-get', ['update', '-qq']);
-    run('apt-get', ['install', '-y', '-qq', 'redis-server'], {
+    run('apt-get', ['install', '-y', '-qq', pkg], {
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
     path = which();
@@ -190,9 +202,25 @@ function findRedisServer() {
       return path;
     }
   }
-  throw new Error(
-    'redis-server is not installed. Install Redis 7 (Debian/Ubuntu: `sudo apt-get install redis-server`; ' +
+  throw new Error(`${command} is not installed. ${advice}`);
+}
+
+/** Where redis-server is, installing it with apt on Debian/Ubuntu as root when missing. */
+function findRedisServer() {
+  return ensureCommand(
+    'redis-server',
+    'redis-server',
+    'Install Redis 7 (Debian/Ubuntu: `sudo apt-get install redis-server`; ' +
       'macOS: `brew install redis`; Fedora: `sudo dnf install redis`) or set REDIS_URL to a running Redis.',
+  );
+}
+
+/** Debian's Chromium for the browser tests (never a downloaded one). */
+export function ensureChromium() {
+  return ensureCommand(
+    'chromium',
+    'chromium',
+    "The browser tests drive Debian's Chromium: `sudo apt-get install chromium` (or set CHROMIUM_PATH).",
   );
 }
 

@@ -20,10 +20,11 @@ import { ErrorBodyDto } from '../common/error-body.dto';
 import { AppConfig } from '../config/app-config';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { UserDto } from '../users/user.dto';
-import { ChangePasswordDto, LoginDto, SignupDto, TokenDto } from './auth.dto';
+import { ChangePasswordDto, LoginDto, SessionDto, SignupDto, TokenDto } from './auth.dto';
 import { Auth, AuthUser, Authenticated } from './auth-user';
 import { AuthService } from './auth.service';
 import { assertNotCrossSite, AUTH_COOKIE, credentialOf } from './jwt-auth.guard';
+import { TokenService } from './token.service';
 
 @ApiTags('auth')
 @Controller('api/auth')
@@ -31,6 +32,7 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly config: AppConfig,
+    private readonly tokens: TokenService,
   ) {}
 
   @Post('signup')
@@ -124,6 +126,19 @@ export class AuthController {
     const token = await this.auth.changePassword(who, dto, ip);
     this.setCookie(reply, token.accessToken);
     return token;
+  }
+
+  @Get('session')
+  @Header('Cache-Control', PRIVATE_NO_STORE)
+  @ApiOperation({
+    summary:
+      'Who is logged in, if anyone: `{user}` or `{user: null}`, always 200 (a page asks this at every load)',
+  })
+  @ApiOkResponse({ type: SessionDto })
+  async session(@Req() request: FastifyRequest): Promise<SessionDto> {
+    const token = credentialOf(request)?.token;
+    const who = token === undefined ? undefined : this.tokens.verify(token);
+    return { user: who ? await this.auth.me(who).catch(() => null) : null };
   }
 
   @Get('me')

@@ -10,6 +10,8 @@ import {
   ValidationArguments,
 } from 'class-validator';
 
+import { UserDto } from '../users/user.dto';
+
 import {
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
@@ -132,6 +134,22 @@ export class ChangePasswordDto {
   })
   @PasswordRules()
   newPassword: string;
+}
+
+export class SessionDto {
+  @ApiProperty({
+    type: UserDto,
+    nullable: true,
+    description: 'null when nobody is logged in',
+    example: {
+      id: 12,
+      email: 'jane@example.com',
+      nickname: 'jane',
+      role: 'user',
+      createdAt: '2026-11-24T10:00:00.000Z',
+    },
+  })
+  user: UserDto | null;
 }
 
 export class TokenDto {

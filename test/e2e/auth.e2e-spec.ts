@@ -162,6 +162,23 @@ describe('auth', () => {
       }
     });
 
+    it('GET /api/auth/session says who is logged in, or null, always 200', async () => {
+      const user = await t.newUser();
+      const anonymous = await t.request('GET', '/api/auth/session');
+      assert.deepEqual([anonymous.status, anonymous.body], [200, { user: null }]);
+      assert.equal(anonymous.headers.get('cache-control'), 'no-store');
+      const forged = await t.request('GET', '/api/auth/session', { token: 'a.b.c' });
+      assert.deepEqual([forged.status, forged.body], [200, { user: null }]);
+      const cookie = await t.request('GET', '/api/auth/session', {
+        headers: { cookie: `Authorization=${user.token}` },
+      });
+      assert.deepEqual(
+        [cookie.status, cookie.body.user.id, cookie.body.user.email],
+        [200, user.id, user.email],
+      );
+      assert.equal(cookie.body.user.passwordHash, undefined);
+    });
+
     it('logs in with a token and an httpOnly SameSite cookie, usable by /me', async () => {
       await t.request('POST', '/api/auth/signup', { body: signup('carol') });
       const reply = await t.request('POST', '/api/auth/login', {

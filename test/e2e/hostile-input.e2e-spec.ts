@@ -347,7 +347,21 @@ describe('hostile input', () => {
   it('unknown routes and methods → 404 with a code', async () => {
     await expect4xx('GET', '/api/nothing-here', {}, 404, 'ROUTE_NOT_FOUND');
     await expect4xx('PUT', '/api/goods/1', { body: {} }, 404, 'ROUTE_NOT_FOUND');
-    await expect4xx('GET', '/../../etc/passwd', {}, 404, 'ROUTE_NOT_FOUND');
+    await expect4xx('GET', '/api/../api/nothing', {}, 404, 'ROUTE_NOT_FOUND');
+    // Outside the API, an unknown path is the web app's (its own "no such page"), never a file.
+    for (const path of [
+      '/../../etc/passwd',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '/assets/../../package.json',
+    ]) {
+      const reply = await t.request('GET', path);
+      assert.ok(
+        (reply.status === 200 && reply.headers.get('content-type')?.startsWith('text/html')) ||
+          reply.status === 404,
+        `${path}: ${reply.status}`,
+      );
+      assert.doesNotMatch(reply.text, /root:|"dependencies"/, path);
+    }
   });
 
   it('a hostile Authorization header → 401', async () => {

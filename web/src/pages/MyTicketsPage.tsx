@@ -1,0 +1,118 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useCallback, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
+
+import { api, call } from '../api/client';
+import { useRealtimeEvent } from '../lib/realtime';
+import { describeError, errorText } from '../lib/words';
+
+export function MyTicketsPage() {
+  const { t, i18n } = useTranslation();
+  const client = useQueryClient();
+  const [notice, setNotice] = useState<string>();
+  const [confirming, setConfirming] = useState<string>();
+  const [problem, setProblem] = useState<string>();
+  const bookings = useQuery({
+    queryKey: ['myBookings'],
+    queryFn: () => call(api.GET('/api/me/bookings', { params: { query: { limit: 100 } } })),
+  });
+  const refresh = useCallback(
+    () => client.invalidateQueries({ queryKey: ['myBookings'] }),
+    [client],
+  );
+  useRealtimeEvent(
+    'waitlist.promoted',
+    useCallback(
+      (p: { goodsId: number; bookingId: string }) => {
+        void refresh().then(() => {
+          const title =
+            client
+              .getQueryData<{ items: { id: string; goodsTitle: string }[] }>(['myBookings'])
+              ?.items.find((b) => b.id === p.bookingId)?.goodsTitle ?? `#${p.goodsId}`;
+          setNotice(t('booking.promoted', { title }));
+        });
+      },
+      [client, refresh, t],
+    ),
+  );
+  useRealtimeEvent(
+    'booking.status',
+    useCallback(() => void refresh(), [refresh]),
+  );
+  const cancel = async (bookingId: string) => {
+    setProblem(undefined);
+    try {
+      await call(api.DELETE('/api/bookings/{bookingId}', { params: { path: { bookingId } } }));
+    } catch (error) {
+      setProblem(describeError(t, error));
+    }
+    setConfirming(undefined);
+    await refresh();
+  };
+  const date = new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium', timeStyle: 'short' });
+  return (
+    <section aria-labelledby="tickets-title">
+      <h1 id="tickets-title">{t('tickets.title')}</h1>
+      <div aria-live="polite">{notice && <p className="ok notice">{notice}</p>}</div>
+      {problem && (
+        <p className="problem" role="alert">
+          {problem}
+        </p>
+      )}
+      {bookings.isPending && <p>{t('app.loading')}</p>}
+      {bookings.data?.items.length === 0 && <p>{t('tickets.empty')}</p>}
+      {bookings.data && bookings.data.items.length > 0 && (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t('tickets.show')}</th>
+                <th scope="col">{t('tickets.status')}</th>
+                <th scope="col">{t('tickets.quantity')}</th>
+                <th scope="col">{t('tickets.bookedAt')}</th>
+                <th scope="col">{t('tickets.actions')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {bookings.data.items.map((b) => (
+                <tr key={b.id}>
+                  <td>
+                    <Link to={`/goods/${b.goodsId}`}>{b.goodsTitle}</Link>
+                  </td>
+                  <td>
+                    {t(`booking.status.${b.status}`)}
+                    {b.reason && <span className="reason"> ({errorText(t, b.reason)})</span>}
+                  </td>
+                  <td>{b.quantity}</td>
+                  <td>{b.requestedAt && date.format(new Date(b.requestedAt))}</td>
+                  <td>
+                    {b.status === 'CONFIRMED' &&
+                      (confirming === b.id ? (
+                        <span role="group" aria-label={t('booking.confirmCancel')}>
+                          <button
+                            type="button"
+                            className="danger"
+                            onClick={() => void cancel(b.id)}
+                          >
+                            {t('booking.confirmCancelYes')}
+                          </button>
+                          <button type="button" onClick={() => setConfirming(undefined)}>
+                            {t('booking.keep')}
+                          </button>
+                        </span>
+                      ) : (
+                        <button type="button" onClick={() => setConfirming(b.id)}>
+                          {t('booking.cancel')}
+                        </button>
+                      ))}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
