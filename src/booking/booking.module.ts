@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 
 import { AppConfig } from '../config/app-config';
+import { GoodsModule } from '../goods/goods.module';
 import { StockModule } from '../stock/stock.module';
 import { BookingReader } from './booking-reader';
 import { BookingStrategy } from './booking-strategy';
@@ -10,6 +11,7 @@ import { RedisBookingStrategy } from './redis-booking.strategy';
 import { BookingState } from './booking-state';
 import { BookingEvents } from './booking-events';
 import { BookingController } from './booking.controller';
+import { SalesController } from './sales.controller';
 import { BookingMetrics } from './booking.metrics';
 import { BookingWriterRepository } from './booking-writer.repository';
 import { BookingRepository } from './booking.repository';
@@ -22,8 +24,8 @@ import { WriterHealth } from './writer-health';
 import { WriterThreadShutdown } from './writer-thread';
 
 @Module({
-  imports: [StockModule],
-  controllers: [BookingController],
+  imports: [GoodsModule, StockModule],
+  controllers: [BookingController, SalesController],
   providers: [
     BookingService,
     BookingReader,

@@ -24,6 +24,16 @@ export class WaitlistRepository {
     );
   }
 
+  /** How many wait for each of these goods (0 when none). */
+  async waitingFor(goodsIds: number[]): Promise<Map<number, number>> {
+    const rows = await this.sql.rows<{ goodsId: number; waiting: number }>(
+      `SELECT goods_id AS "goodsId", count(*)::int AS waiting FROM waitlist
+       WHERE goods_id = ANY($1::int[]) GROUP BY goods_id`,
+      [goodsIds],
+    );
+    return new Map(rows.map((r) => [r.goodsId, r.waiting]));
+  }
+
   /** 1-based position, or undefined when not waiting. */
   async waitlistPosition(
     goodsId: number,

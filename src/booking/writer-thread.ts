@@ -182,6 +182,16 @@ export async function processMetrics(): Promise<string> {
   return `${parts.join('\n\n')}\n`;
 }
 
+/** The same metrics as values (this process's and its writer thread's, summed), for summaries. */
+export async function processMetricsJson(): Promise<MetricsJson> {
+  const thread = WriterThread.current;
+  const ours = (await registry.getMetricsAsJSON()) as MetricsJson;
+  if (thread === undefined) {
+    return ours;
+  }
+  return await AggregatorRegistry.aggregate([ours, await thread.metrics()]).getMetricsAsJSON();
+}
+
 /** Stops the writer thread before the API thread's own shutdown (its connections stay open). */
 @Injectable()
 export class WriterThreadShutdown implements BeforeApplicationShutdown {

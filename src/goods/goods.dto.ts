@@ -54,6 +54,7 @@ export class CreateGoodsDto {
   bookingLimit: number;
 
   @ApiPropertyOptional({
+    type: String,
     example: '2027-01-10T20:00:00+09:00',
     nullable: true,
     description: 'sale opens (none: open now)',
@@ -63,6 +64,7 @@ export class CreateGoodsDto {
   saleStartsAt?: string | null;
 
   @ApiPropertyOptional({
+    type: String,
     example: '2027-02-28T23:59:59+09:00',
     nullable: true,
     description: 'sale closes (none: never)',

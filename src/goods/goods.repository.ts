@@ -63,6 +63,26 @@ export class GoodsRepository {
     return { items, total: count?.total ?? 0 };
   }
 
+  /** One host's goods (every goods when `hostId` is undefined: an admin), newest first. */
+  async getPageOfHost(
+    hostId: number | undefined,
+    page: number,
+    limit: number,
+  ): Promise<{ items: GoodsDto[]; total: number }> {
+    const [items, count] = await Promise.all([
+      this.sql.rows<GoodsDto>(
+        `SELECT ${GOODS_COLUMNS} FROM goods WHERE $3::int IS NULL OR host_id = $3
+         ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`,
+        [limit, (page - 1) * limit, hostId ?? null],
+      ),
+      this.sql.one<{ total: number }>(
+        `SELECT count(*)::int AS total FROM goods WHERE $1::int IS NULL OR host_id = $1`,
+        [hostId ?? null],
+      ),
+    ]);
+    return { items, total: count?.total ?? 0 };
+  }
+
   async create(hostId: number, fields: GoodsFields): Promise<GoodsDto> {
     const row = await this.sql.one<GoodsDto>(
       `INSERT INTO goods (title, content, price, img_url, show_date, booking_limit,

@@ -128,6 +128,13 @@ export class GoodsService {
     return { items: await this.withLiveStock(items), page, limit, total };
   }
 
+  /** The caller's goods (an admin's: all), fresh from PostgreSQL with live stock. */
+  async hostedPage(who: AuthUser, { page, limit }: ListGoodsQuery): Promise<GoodsPageDto> {
+    const hostId = who.role === Role.Admin ? undefined : who.id;
+    const { items, total } = await this.goods.getPageOfHost(hostId, page, limit);
+    return { items: await this.withLiveStock(items), page, limit, total };
+  }
+
   /**
    * Cached rows carry the stock of when they were cached; under the Redis strategy the live
    * stock is in Redis (one pipelined read for a whole page).

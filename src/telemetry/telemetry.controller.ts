@@ -32,7 +32,11 @@ import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
 import type { ScriptedRedis } from '../redis/scripts';
 import { WriterHealth } from '../booking/writer-health';
-import { processMetrics } from '../booking/writer-thread';
+import { processMetrics, processMetricsJson } from '../booking/writer-thread';
+import { Authenticated } from '../auth/auth-user';
+import { PRIVATE_NO_STORE } from '../common/cache-control';
+import { Role } from '../users/user.entity';
+import { opsSummary, OpsSummaryDto } from './ops-summary';
 import { registry } from './metrics';
 
 /** Compared in constant time, whatever the lengths (both sides hashed first). */
@@ -125,6 +129,21 @@ export class TelemetryController {
           .withTimeout(1500),
       ...(this.writer.applies ? [writer] : []),
     ]);
+  }
+
+  @Get('api/admin/metrics')
+  @Header('Cache-Control', PRIVATE_NO_STORE)
+  @Authenticated(Role.Admin)
+  @ApiOperation({
+    summary:
+      "This instance's metrics as one JSON object, for the operations page (admin; it polls every second)",
+  })
+  @ApiOkResponse({ type: OpsSummaryDto })
+  async summary(): Promise<OpsSummaryDto> {
+    const writer = this.writer.applies
+      ? await this.writer.check().catch((error: Error) => ({ ok: false, problem: error.message }))
+      : { ok: true };
+    return opsSummary(await processMetricsJson(), writer, Date.now());
   }
 
   @Get('metrics')

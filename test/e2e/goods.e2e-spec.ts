@@ -21,6 +21,42 @@ describe('goods', () => {
   });
   after(() => t.close());
 
+  describe('GET /api/me/sales', () => {
+    it("lists the host's own goods with booked / limit and the waitlist; an admin sees all; a user may not", async () => {
+      const mine = await t.newGoods(host, { title: 'Mine', bookingLimit: 1 });
+      const theirs = await t.newGoods(otherHost, { title: 'Theirs' });
+      const [fan, waiting] = [await t.newUser(), await t.newUser()];
+      const booked = await t.request('POST', `/api/goods/${mine.id}/bookings`, {
+        token: fan.token,
+        body: {},
+        headers: { prefer: 'wait=5' },
+      });
+      assert.equal(booked.status, 201);
+      assert.equal(
+        (await t.request('POST', `/api/goods/${mine.id}/waitlist`, { token: waiting.token }))
+          .status,
+        201,
+      );
+      const sales = await t.request('GET', '/api/me/sales', { token: host.token });
+      assert.equal(sales.status, 200, sales.text);
+      assert.equal(sales.headers.get('cache-control'), 'no-store');
+      const row = sales.body.items.find((i: { goods: { id: number } }) => i.goods.id === mine.id);
+      assert.deepEqual(
+        [row.goods.bookingCount, row.goods.bookingLimit, row.goods.remaining, row.waitlist],
+        [1, 1, 0, 1],
+      );
+      assert.ok(
+        sales.body.items.every((i: { goods: { hostId: number } }) => i.goods.hostId === host.id),
+      );
+      const all = await t.request('GET', '/api/me/sales?limit=100', { token: admin.token });
+      assert.ok(all.body.items.some((i: { goods: { id: number } }) => i.goods.id === theirs.id));
+      const refused = await t.request('GET', '/api/me/sales', { token: user.token });
+      assert.deepEqual([refused.status, refused.body.code], [403, 'FORBIDDEN']);
+      const bad = await t.request('GET', '/api/me/sales?page=0', { token: host.token });
+      assert.equal(bad.status, 400);
+    });
+  });
+
   describe('POST /api/goods', () => {
     it('creates goods for a host, who becomes its host; counts start at zero', async () => {
       const reply = await t.request('POST', '/api/goods', {

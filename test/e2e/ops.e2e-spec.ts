@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { freePortSync } from '../support/ports';
+import { Role } from '../../src/users/user.entity';
 import { TestApp, TEST_PASSWORD } from '../support/app';
 import { freshDatabaseUrl, freshRedisPrefix, testEnv } from '../support/env';
 
@@ -109,6 +110,43 @@ describe('health, metrics, docs', () => {
     t = await TestApp.start();
   });
   after(() => t.close());
+
+  it("sums this instance's metrics into one JSON object for the admins' operations page", async () => {
+    const [admin, host, fan] = [
+      await t.newUser(Role.Admin),
+      await t.newUser(Role.Host),
+      await t.newUser(),
+    ];
+    const goods = await t.newGoods(host, { bookingLimit: 3 });
+    const before = (await t.request('GET', '/api/admin/metrics', { token: admin.token })).body;
+    const booked = await t.request('POST', `/api/goods/${goods.id}/bookings`, {
+      token: fan.token,
+      body: {},
+      headers: { prefer: 'wait=5' },
+    });
+    assert.equal(booked.status, 201);
+    const after = await t.request('GET', '/api/admin/metrics', { token: admin.token });
+    assert.equal(after.status, 200, after.text);
+    assert.equal(after.headers.get('cache-control'), 'no-store');
+    const s = after.body;
+    assert.ok(s.requests > before.requests, 'requests counted');
+    assert.equal(
+      (s.outcomes.CONFIRMED ?? 0) - (before.outcomes.CONFIRMED ?? 0),
+      1,
+      JSON.stringify(s.outcomes),
+    );
+    assert.equal(s.latency.bounds.length, s.latency.counts.length);
+    assert.ok(s.latency.counts.at(-1) > 0);
+    assert.equal(s.writerHealthy, true);
+    assert.deepEqual(
+      s.stock.find((r: { goodsId: number }) => r.goodsId === goods.id),
+      { goodsId: goods.id, remaining: 2 },
+    );
+    for (const who of [undefined, host.token, fan.token]) {
+      const refused = await t.request('GET', '/api/admin/metrics', { token: who });
+      assert.equal(refused.status, who ? 403 : 401);
+    }
+  });
 
   it("tells the server's time, never cached (the web app's countdowns follow it)", async () => {
     const before = Date.now();

@@ -249,6 +249,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/sales": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's goods, newest first, with booked / limit and the waitlist's length */
+        get: operations["SalesController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -275,6 +292,23 @@ export interface paths {
         };
         /** Readiness: PostgreSQL and Redis answer and the booking writer keeps up (503 SERVICE_UNAVAILABLE otherwise) */
         get: operations["TelemetryController_ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This instance's metrics as one JSON object, for the operations page (admin; it polls every second) */
+        get: operations["TelemetryController_summary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -497,12 +531,12 @@ export interface components {
              * @description sale opens (none: open now)
              * @example 2027-01-10T20:00:00+09:00
              */
-            saleStartsAt?: Record<string, never> | null;
+            saleStartsAt?: string | null;
             /**
              * @description sale closes (none: never)
              * @example 2027-02-28T23:59:59+09:00
              */
-            saleEndsAt?: Record<string, never> | null;
+            saleEndsAt?: string | null;
             /**
              * @description tickets one user may hold
              * @default 1
@@ -536,12 +570,12 @@ export interface components {
              * @description sale opens (none: open now)
              * @example 2027-01-10T20:00:00+09:00
              */
-            saleStartsAt?: Record<string, never> | null;
+            saleStartsAt?: string | null;
             /**
              * @description sale closes (none: never)
              * @example 2027-02-28T23:59:59+09:00
              */
-            saleEndsAt?: Record<string, never> | null;
+            saleEndsAt?: string | null;
             /**
              * @description tickets one user may hold
              * @default 1
@@ -598,6 +632,111 @@ export interface components {
             position: number;
             /** @example 12 */
             waiting: number;
+        };
+        SalesDto: {
+            goods: components["schemas"]["GoodsDto"];
+            /**
+             * @description people on the waitlist
+             * @example 12
+             */
+            waitlist: number;
+        };
+        SalesPageDto: {
+            items: components["schemas"]["SalesDto"][];
+            /** @example 1 */
+            page: number;
+            /** @example 20 */
+            limit: number;
+            /** @example 3 */
+            total: number;
+        };
+        LatencyDto: {
+            /**
+             * @description bucket bounds (s)
+             * @example [
+             *       0.005,
+             *       0.01,
+             *       0.025,
+             *       0.05,
+             *       0.1
+             *     ]
+             */
+            bounds: number[];
+            /**
+             * @description cumulative counts
+             * @example [
+             *       812,
+             *       990,
+             *       1000,
+             *       1000,
+             *       1000
+             *     ]
+             */
+            counts: number[];
+        };
+        StockRowDto: {
+            /** @example 1 */
+            goodsId: number;
+            /** @example 120 */
+            remaining: number;
+        };
+        OpsSummaryDto: {
+            /**
+             * @description the server's clock (ms)
+             * @example 1796126882504
+             */
+            at: number;
+            /**
+             * @description HTTP requests answered since start
+             * @example 184220
+             */
+            requests: number;
+            /**
+             * @description all HTTP answers, by duration bucket
+             * @example {
+             *       "bounds": [
+             *         0.005,
+             *         0.01,
+             *         0.025
+             *       ],
+             *       "counts": [
+             *         812,
+             *         990,
+             *         1000
+             *       ]
+             *     }
+             */
+            latency: components["schemas"]["LatencyDto"];
+            /**
+             * @description booking answers and outcomes by code, since start
+             * @example {
+             *       "ADMITTED": 1000,
+             *       "CONFIRMED": 998,
+             *       "SOLD_OUT": 4120
+             *     }
+             */
+            outcomes: {
+                [key: string]: number;
+            };
+            /**
+             * @description admitted bookings not yet written
+             * @example 12
+             */
+            backlog: number;
+            /**
+             * @description age of the oldest of them (s)
+             * @example 0.04
+             */
+            oldestPendingSeconds: number;
+            /**
+             * @description the booking writer keeps up (readiness)
+             * @example true
+             */
+            writerHealthy: boolean;
+            /** @example 3 booking(s) wait; the oldest for 17.2 s */
+            writerProblem?: string;
+            /** @description live stock of each loaded goods (at most 50, newest first) */
+            stock: components["schemas"]["StockRowDto"][];
         };
         ServerTimeDto: {
             /**
@@ -1521,6 +1660,46 @@ export interface operations {
             };
         };
     };
+    SalesController_list: {
+        parameters: {
+            query?: {
+                page?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SalesPageDto"];
+                };
+            };
+            /** @description missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description requires role host or admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
     TelemetryController_live: {
         parameters: {
             query?: never;
@@ -1688,6 +1867,43 @@ export interface operations {
                             };
                         };
                     };
+                };
+            };
+        };
+    };
+    TelemetryController_summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsSummaryDto"];
+                };
+            };
+            /** @description missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description requires role admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
         };

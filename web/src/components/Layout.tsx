@@ -30,6 +30,10 @@ export function Layout({ children }: { children: ReactNode }) {
         <nav aria-label={t('app.name')}>
           <NavLink to="/">{t('nav.shows')}</NavLink>
           {user && <NavLink to="/me/tickets">{t('nav.myTickets')}</NavLink>}
+          {user && (user.role === 'host' || user.role === 'admin') && (
+            <NavLink to="/host">{t('nav.host')}</NavLink>
+          )}
+          {user?.role === 'admin' && <NavLink to="/ops">{t('nav.operations')}</NavLink>}
         </nav>
         <div className="account">
           <label className="language">
