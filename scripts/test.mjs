@@ -27,7 +27,7 @@ import {
 const tiers = [
   { name: 'unit', dir: '.build/src', suffix: '.spec.js', concurrency: 2 },
   // The web app's component and logic tests (Vitest, jsdom).
-  { name: 'web', dir: 'web/src', suffix: '.test.ts', concurrency: 2, vitest: true },
+  { name: 'web', dir: 'web/src', suffix: ['.test.ts', '.test.tsx'], concurrency: 2, vitest: true },
   { name: 'integration', dir: '.build/test/integration', suffix: '.int-spec.js', concurrency: 2 },
   { name: 'e2e', dir: '.build/test/e2e', suffix: '.e2e-spec.js', concurrency: 2 },
   // One Chromium at a time: two would fight over this machine's two cores.
@@ -67,7 +67,7 @@ function findFiles(dir, suffix) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) {
       out = out.concat(findFiles(path, suffix));
-    } else if (name.endsWith(suffix)) {
+    } else if ([suffix].flat().some((end) => name.endsWith(end))) {
       out.push(path);
     }
   }

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   }
   await app.listen({ port: config.port, host: config.host });
   log.info(
-    `TicketNest ${config.role} listening on http://localhost:${config.port} (docs at /api/docs, booking ${config.bookingStrategy})`,
+    `TicketNest ${config.role} listening on http://localhost:${config.port} (web app at /, API docs: ${config.apiDocs}, booking ${config.bookingStrategy})`,
   );
 }
 

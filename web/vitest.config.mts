@@ -11,6 +11,8 @@ export default defineConfig({
   plugins: [react()],
   test: {
     environment: 'jsdom',
+    // Pages call the API by path (/api/...): they need an origin to resolve against.
+    environmentOptions: { jsdom: { url: 'http://localhost:3000/' } },
     include: ['src/**/*.test.{ts,tsx}'],
     restoreMocks: true,
   },

@@ -81,6 +81,7 @@ describe('the storefront in a real browser', () => {
   it('signs up, logs in, keeps the session over a reload, and logs out', async () => {
     const page = await openPage(await newContext(), problems);
     await page.goto('/signup');
+    assert.deepEqual(await accessibilityProblems(page), []);
     await page.getByLabel('Email').fill('fan@example.com');
     await page.getByLabel('Nickname').fill('fan');
     await page.getByLabel('Password', { exact: true }).fill('Password1!');
@@ -92,6 +93,7 @@ describe('the storefront in a real browser', () => {
     await page.getByLabel('Confirm password').fill('my own long phrase');
     await page.getByRole('button', { name: 'Sign up' }).click();
     await page.getByText('Your account is ready').waitFor();
+    assert.deepEqual(await accessibilityProblems(page), []); // the login page
     await logIn(page, 'fan@example.com', 'my own long phrase');
     await page.reload();
     await page.getByText('Signed in as fan').waitFor();

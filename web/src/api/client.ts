@@ -13,7 +13,13 @@ export type FieldError = components['schemas']['FieldErrorDto'];
  * fails the build when a route changes). The session is the httpOnly cookie the login sets:
  * this page never sees or stores the token.
  */
-export const api = createClient<paths>({ baseUrl: '/', credentials: 'same-origin' });
+export const api = createClient<paths>({
+  // Absolute, so a Request can be made of it outside a browser too (the component tests).
+  baseUrl: globalThis.location?.origin ?? '/',
+  credentials: 'same-origin',
+  // Looked up at each call, not once at start (openapi-fetch's default): tests replace it.
+  fetch: (request) => globalThis.fetch(request),
+});
 
 /** An answer that was not 2xx, with its stable code (never its English message) to word it by. */
 export class ApiError extends Error {
