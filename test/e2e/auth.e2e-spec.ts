@@ -358,11 +358,7 @@ describe('revocable sessions (logout, password change) across instances', () => 
   let b: TestApp;
   before(async () => {
     a = await TestApp.start();
-    b = await TestApp.start({
-      DATABASE_URL: a.databaseUrl,
-      REDIS_KEY_PREFIX: a.redisPrefix,
-      APP_ROLE: 'api',
-    });
+    b = await a.peer();
   });
   after(async () => {
     await b.close({ purge: false });
@@ -424,11 +420,7 @@ describe('revocable sessions (logout, password change) across instances', () => 
       assert.equal((await closed).code, 'UNAUTHORIZED');
       assert.deepEqual(await Promise.all([me(a, phone), me(b, phone)]), [200, 200]);
       // An instance started later loads what was revoked before it.
-      const c = await TestApp.start({
-        DATABASE_URL: a.databaseUrl,
-        REDIS_KEY_PREFIX: a.redisPrefix,
-        APP_ROLE: 'api',
-      });
+      const c = await a.peer();
       try {
         assert.deepEqual(await Promise.all([me(c, laptop), me(c, phone)]), [401, 200]);
       } finally {

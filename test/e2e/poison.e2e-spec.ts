@@ -249,12 +249,7 @@ describe('a booking writer that poison entries cannot stall', () => {
         await redis.xclaim(bookingKeys.log, WRITERS_GROUP, `crashed-${i}`, 0, entryA);
       }
       // A has been delivered 3 times, B once; the next claim is A's 4th delivery, B's 2nd.
-      writer = await TestApp.start({
-        DATABASE_URL: api.databaseUrl,
-        REDIS_KEY_PREFIX: api.redisPrefix,
-        WORKER_MAX_DELIVERIES: '3',
-        WORKER_CLAIM_IDLE: '200ms',
-      });
+      writer = await api.peer({ WORKER_MAX_DELIVERIES: '3', WORKER_CLAIM_IDLE: '200ms' });
       await waitForLogDrained(redis, 10_000);
       assert.equal((await bookingStatus(writer, looping.token, a.id!)).reason, 'UNPROCESSABLE');
       assert.equal((await bookingStatus(writer, fine.token, b.id!)).status, 'CONFIRMED');

@@ -17,11 +17,7 @@ describe('rate limits shared through Redis', () => {
       TRUST_PROXY: 'true',
     };
     a = await TestApp.start(limits);
-    b = await TestApp.start({
-      ...limits,
-      DATABASE_URL: a.databaseUrl,
-      REDIS_KEY_PREFIX: a.redisPrefix,
-    });
+    b = await a.peer(limits);
   });
   after(async () => {
     await b.close({ purge: false });

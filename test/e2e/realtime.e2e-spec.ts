@@ -54,11 +54,7 @@ describe('realtime (/realtime over Socket.IO, two API instances)', () => {
   const sockets: Socket[] = [];
   before(async () => {
     a = await TestApp.start();
-    b = await TestApp.start({
-      DATABASE_URL: a.databaseUrl,
-      REDIS_KEY_PREFIX: a.redisPrefix,
-      APP_ROLE: 'api',
-    });
+    b = await a.peer();
     host = await a.newUser(Role.Host);
   });
   after(async () => {

@@ -103,6 +103,19 @@ export class TestApp {
     );
   }
 
+  /**
+   * Another instance of the same deployment: this one's database and Redis prefix, `env` on
+   * top (by default an API-only instance: this one runs the writer). Close it with
+   * `{ purge: false }`; this one's close removes the shared keys.
+   */
+  peer(env: Record<string, string> = { APP_ROLE: 'api' }): Promise<TestApp> {
+    return TestApp.start({
+      ...env,
+      DATABASE_URL: this.databaseUrl,
+      REDIS_KEY_PREFIX: this.redisPrefix,
+    });
+  }
+
   /** Stop the app; `purge: false` keeps the Redis keys (another instance shares them). */
   async close({ purge = true }: { purge?: boolean } = {}): Promise<void> {
     await this.app.close();

@@ -1,38 +1,11 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 
-import { api, ApiError, call } from '../api/client';
+import { api, call } from '../api/client';
 import { Field } from '../components/Field';
-import { describeError, fieldText } from '../lib/words';
-
-/** Server field problems by field name, worded by their codes. */
-function useServerProblems() {
-  const { t } = useTranslation();
-  const [fields, setFields] = useState<Record<string, string>>({});
-  const [general, setGeneral] = useState<string>();
-  return {
-    fields,
-    general,
-    clear: () => {
-      setFields({});
-      setGeneral(undefined);
-    },
-    take: (error: unknown) => {
-      if (error instanceof ApiError && error.fields.length > 0) {
-        const byField: Record<string, string> = {};
-        for (const f of error.fields) {
-          byField[f.field] ??= fieldText(t, f.code);
-        }
-        setFields(byField);
-      } else {
-        setGeneral(describeError(t, error));
-      }
-    },
-  };
-}
+import { useServerProblems } from '../lib/server-problems';
 
 /** Only paths of this app: a `next` from the address bar must not send the user elsewhere. */
 const safeNext = (next: string | null): string =>

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 
 import { api, ApiError, call, type Goods } from '../api/client';
+import { ConfirmButton } from '../components/ConfirmButton';
 import {
   bookingReducer,
   type BookingState,
@@ -209,7 +210,6 @@ function Waitlist({ goodsId }: { goodsId: number }) {
 function CancelBooking({ bookingId }: { bookingId: string }) {
   const { t } = useTranslation();
   const client = useQueryClient();
-  const [asking, setAsking] = useState(false);
   const [problem, setProblem] = useState<string>();
   const cancel = async () => {
     try {
@@ -218,25 +218,15 @@ function CancelBooking({ bookingId }: { bookingId: string }) {
     } catch (error) {
       setProblem(describeError(t, error));
     }
-    setAsking(false);
   };
   return (
     <div className="cancel">
-      {asking ? (
-        <div role="group" aria-label={t('booking.confirmCancel')}>
-          <p>{t('booking.confirmCancel')}</p>
-          <button type="button" className="danger" onClick={() => void cancel()}>
-            {t('booking.confirmCancelYes')}
-          </button>
-          <button type="button" onClick={() => setAsking(false)}>
-            {t('booking.keep')}
-          </button>
-        </div>
-      ) : (
-        <button type="button" onClick={() => setAsking(true)}>
-          {t('booking.cancel')}
-        </button>
-      )}
+      <ConfirmButton
+        label={t('booking.cancel')}
+        question={t('booking.confirmCancel')}
+        confirmLabel={t('booking.confirmCancelYes')}
+        onConfirm={cancel}
+      />
       {problem && <p className="problem">{problem}</p>}
     </div>
   );

@@ -4,15 +4,16 @@ import { useForm } from 'react-hook-form';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 
-import { api, ApiError, call, type Goods } from '../api/client';
+import { api, call, type Goods } from '../api/client';
+import { ConfirmButton } from '../components/ConfirmButton';
 import { Field } from '../components/Field';
 import { fromLocalInput, toLocalInput } from '../lib/datetime';
-import { describeError, fieldText } from '../lib/words';
+import { useServerProblems } from '../lib/server-problems';
+import { describeError } from '../lib/words';
 
 export function HostPage() {
   const { t, i18n } = useTranslation();
   const client = useQueryClient();
-  const [confirming, setConfirming] = useState<number>();
   const [problem, setProblem] = useState<string>();
   const sales = useQuery({
     queryKey: ['sales'],
@@ -26,7 +27,6 @@ export function HostPage() {
     } catch (error) {
       setProblem(describeError(t, error));
     }
-    setConfirming(undefined);
     await client.invalidateQueries();
   };
   const date = new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium', timeStyle: 'short' });
@@ -73,24 +73,12 @@ export function HostPage() {
                   <td>{waitlist}</td>
                   <td>
                     <Link to={`/host/goods/${goods.id}`}>{t('host.edit')}</Link>{' '}
-                    {confirming === goods.id ? (
-                      <span role="group" aria-label={t('host.confirmDelete')}>
-                        <button
-                          type="button"
-                          className="danger"
-                          onClick={() => void remove(goods.id)}
-                        >
-                          {t('host.confirmDeleteYes')}
-                        </button>
-                        <button type="button" onClick={() => setConfirming(undefined)}>
-                          {t('booking.keep')}
-                        </button>
-                      </span>
-                    ) : (
-                      <button type="button" onClick={() => setConfirming(goods.id)}>
-                        {t('host.delete')}
-                      </button>
-                    )}
+                    <ConfirmButton
+                      label={t('host.delete')}
+                      question={t('host.confirmDelete')}
+                      confirmLabel={t('host.confirmDeleteYes')}
+                      onConfirm={() => remove(goods.id)}
+                    />
                   </td>
                 </tr>
               ))}
@@ -161,14 +149,12 @@ function GoodsForm({ goods }: { goods?: Goods }) {
   const { t } = useTranslation();
   const navigate = useNavigate();
   const client = useQueryClient();
-  const [fields, setFields] = useState<Record<string, string>>({});
-  const [general, setGeneral] = useState<string>();
+  const problems = useServerProblems();
   const { register, handleSubmit, formState } = useForm<GoodsFormValues>({
     defaultValues: valuesOf(goods),
   });
   const submit = handleSubmit(async (values) => {
-    setFields({});
-    setGeneral(undefined);
+    problems.clear();
     try {
       const body = bodyOf(values);
       const saved = goods
@@ -179,19 +165,11 @@ function GoodsForm({ goods }: { goods?: Goods }) {
       await client.invalidateQueries();
       void navigate(`/host?saved=${saved.id}`);
     } catch (error) {
-      if (error instanceof ApiError && error.fields.length > 0) {
-        const byField: Record<string, string> = {};
-        for (const f of error.fields) {
-          byField[f.field] ??= fieldText(t, f.code);
-        }
-        setFields(byField);
-      } else {
-        setGeneral(describeError(t, error));
-      }
+      problems.take(error);
     }
   });
   const problem = (name: keyof GoodsFormValues) =>
-    formState.errors[name] ? t('fields.required') : fields[name];
+    formState.errors[name] ? t('fields.required') : problems.fields[name];
   const required = { required: true };
   return (
     <form onSubmit={(e) => void submit(e)} noValidate className="goods-form">
@@ -262,9 +240,9 @@ function GoodsForm({ goods }: { goods?: Goods }) {
         problem={problem('saleEndsAt')}
         {...register('saleEndsAt')}
       />
-      {general && (
+      {problems.general && (
         <p className="problem" role="alert">
-          {general}
+          {problems.general}
         </p>
       )}
       <button type="submit" className="primary" disabled={formState.isSubmitting}>

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 
 import { api, call } from '../api/client';
+import { ConfirmButton } from '../components/ConfirmButton';
 import { useRealtimeEvent } from '../lib/realtime';
 import { describeError, errorText } from '../lib/words';
 
@@ -11,7 +12,6 @@ export function MyTicketsPage() {
   const { t, i18n } = useTranslation();
   const client = useQueryClient();
   const [notice, setNotice] = useState<string>();
-  const [confirming, setConfirming] = useState<string>();
   const [problem, setProblem] = useState<string>();
   const bookings = useQuery({
     queryKey: ['myBookings'],
@@ -47,7 +47,6 @@ export function MyTicketsPage() {
     } catch (error) {
       setProblem(describeError(t, error));
     }
-    setConfirming(undefined);
     await refresh();
   };
   const date = new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium', timeStyle: 'short' });
@@ -87,25 +86,14 @@ export function MyTicketsPage() {
                   <td>{b.quantity}</td>
                   <td>{b.requestedAt && date.format(new Date(b.requestedAt))}</td>
                   <td>
-                    {b.status === 'CONFIRMED' &&
-                      (confirming === b.id ? (
-                        <span role="group" aria-label={t('booking.confirmCancel')}>
-                          <button
-                            type="button"
-                            className="danger"
-                            onClick={() => void cancel(b.id)}
-                          >
-                            {t('booking.confirmCancelYes')}
-                          </button>
-                          <button type="button" onClick={() => setConfirming(undefined)}>
-                            {t('booking.keep')}
-                          </button>
-                        </span>
-                      ) : (
-                        <button type="button" onClick={() => setConfirming(b.id)}>
-                          {t('booking.cancel')}
-                        </button>
-                      ))}
+                    {b.status === 'CONFIRMED' && (
+                      <ConfirmButton
+                        label={t('booking.cancel')}
+                        question={t('booking.confirmCancel')}
+                        confirmLabel={t('booking.confirmCancelYes')}
+                        onConfirm={() => cancel(b.id)}
+                      />
+                    )}
                   </td>
                 </tr>
               ))}
