@@ -605,9 +605,11 @@ async function scenarioRun(strategy, round, infra) {
       warm.problems.forEach((p) => audit.problems.push(`warm-up: ${p}`));
     }
     const fivexx = Object.entries(result.codes)
-      .filter(([k]) => k.startsWith('5') || k.startsWith('0'))
+      .filter(([k]) => k.startsWith('5') || k.startsWith('0') || k.endsWith(' UNSOLICITED'))
       .reduce((n, [, v]) => n + v, 0);
-    if (fivexx > 0) audit.problems.push(`${fivexx} 5xx answers or broken connections`);
+    if (fivexx > 0) {
+      audit.problems.push(`${fivexx} 5xx answers, broken connections or unsolicited answers`);
+    }
     const books = P.scenario !== 'read';
     return {
       target: strategy,

@@ -69,6 +69,12 @@ class Connection {
       if (this.buffer.length < end) return;
       const body = this.buffer.slice(head + 4, end);
       this.buffer = this.buffer.slice(end);
+      if (!this.busy) {
+        // An answer nobody asked for (the server closing this connection with a status of
+        // its own): counted as a failure the audit reports, not a crash of the generator.
+        this.handlers.unsolicited(status);
+        continue;
+      }
       this.busy = false;
       this.handlers.answer(this, status, body, this.pending);
     }
@@ -169,6 +175,10 @@ async function runWorker(data) {
       answered++;
       tally(status, sc.answer(req, status, body), now, now - dueAt);
       ready(conn);
+    },
+    unsolicited(status) {
+      errors++;
+      tally(status, 'UNSOLICITED', performance.now());
     },
     error() {
       errors++;
