@@ -15,8 +15,10 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+import { AppError } from '../common/app-error';
 import { PRIVATE_NO_STORE } from '../common/cache-control';
 import { ErrorBodyDto } from '../common/error-body.dto';
+import { ErrorCode } from '../common/error-codes';
 import { AppConfig } from '../config/app-config';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { UserDto } from '../users/user.dto';
@@ -138,7 +140,18 @@ export class AuthController {
   async session(@Req() request: FastifyRequest): Promise<SessionDto> {
     const token = credentialOf(request)?.token;
     const who = token === undefined ? undefined : this.tokens.verify(token);
-    return { user: who ? await this.auth.me(who).catch(() => null) : null };
+    if (!who) {
+      return { user: null };
+    }
+    // A valid token for an account that is gone is nobody; any other failure (the database
+    // away) is an error, not a silent log-out.
+    const user = await this.auth.me(who).catch((error: unknown) => {
+      if (error instanceof AppError && error.code === ErrorCode.Unauthorized) {
+        return null;
+      }
+      throw error;
+    });
+    return { user };
   }
 
   @Get('me')

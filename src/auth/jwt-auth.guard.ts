@@ -3,12 +3,13 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 
 import { AppError } from '../common/app-error';
+import { isUnsafeMethod } from '../common/http-methods';
 import { AppConfig } from '../config/app-config';
 import { ErrorCode } from '../common/error-codes';
 import { Role } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
 import type { AuthUser } from './auth-user';
-import { fromAllowedOrigin, isUnsafeMethod } from './origin-check';
+import { fromAllowedOrigin } from './origin-check';
 import { TokenService } from './token.service';
 
 export const AUTH_COOKIE = 'Authorization';

@@ -31,8 +31,3 @@ export function fromAllowedOrigin(
     return false;
   }
 }
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/** Methods that change something, which a cookie alone must not be enough for. */
-export const isUnsafeMethod = (method: string): boolean => !SAFE_METHODS.has(method);

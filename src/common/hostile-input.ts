@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import { AppError } from './app-error';
+import { isUnsafeMethod } from './http-methods';
 import { ErrorCode } from './error-codes';
 
 const MAX_DEPTH = 32;
@@ -44,10 +45,11 @@ export function refuseHostileInput(fastify: FastifyInstance): void {
       done(new AppError(ErrorCode.MalformedRequest, 'A Host header is required.'));
       return;
     }
-    // A declared type that is not JSON is refused even with no body: an HTML form posting no
-    // fields sends exactly that (application/x-www-form-urlencoded, empty).
+    // A write declaring a type that is not JSON is refused even with no body: an HTML form
+    // posting no fields sends exactly that (application/x-www-form-urlencoded, empty).
     const type = request.headers['content-type'];
-    if ((hasBody(request.headers) || type !== undefined) && !isJson(type)) {
+    const declared = type !== undefined && isUnsafeMethod(request.method);
+    if ((hasBody(request.headers) || declared) && !isJson(type)) {
       done(new AppError(ErrorCode.UnsupportedMediaType));
       return;
     }

@@ -169,6 +169,11 @@ describe('cross-site requests with the cookie (CSRF)', () => {
       'sec-fetch-site': 'same-origin',
     });
     assert.deepEqual([form.status, form.body.code], [415, 'UNSUPPORTED_MEDIA_TYPE']);
+    // A read declaring some type with no body is no form post: it is answered.
+    const read0 = await t.request('GET', `/api/goods/${goods.id}`, {
+      headers: { 'content-type': 'text/plain' },
+    });
+    assert.equal(read0.status, 200);
     // Live stock (Redis, taken at admission): not one ticket went.
     assert.equal((await t.request('GET', `/api/goods/${goods.id}`)).body.remaining, 10);
 
