@@ -1,0 +1,87 @@
+// `npm run cluster:up | cluster:status | cluster:down`, and `npm run cluster -- <command>`:
+// the scale-out topology on this host (scripts/lib/cluster.mjs, deploy/). Options:
+//   --dir DIR     the cluster's directory (default .cluster/)
+//   --ports BASE  consecutive ports from BASE instead of the documented ones (tests)
+//   --json        status as a JSON array of {name, role, pid, address, healthy}
+// Commands: up, status, down, start NAME, stop NAME, rejoin NAME (an old primary → standby).
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { Cluster, portLayout } from './lib/cluster.mjs';
+import { ensureBuild, ensureDependencies, root, say } from './lib/services.mjs';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    dir: { type: 'string', default: join(root, '.cluster') },
+    ports: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const [command = 'status', name] = positionals;
+const base = values.ports === undefined ? undefined : Number(values.ports);
+if (base !== undefined && !(Number.isInteger(base) && base > 1024 && base < 65000)) {
+  say(`--ports must be a port number between 1025 and 64999, not ${values.ports}`);
+  process.exit(2);
+}
+
+function table(rows) {
+  const head = ['name', 'role', 'pid', 'address', 'healthy'];
+  const cells = rows.map((r) => [
+    r.name,
+    r.role ?? '-',
+    r.pid ?? '-',
+    r.address ?? '-',
+    r.healthy ? 'yes' : 'NO',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => String(c[i]).length)));
+  const line = (c) => c.map((v, i) => String(v).padEnd(widths[i])).join('  ');
+  return [line(head), ...cells.map(line)].join('\n');
+}
+
+async function main() {
+  const cluster = Cluster.open(values.dir, portLayout(base));
+  const log = (message) => say(`cluster: ${message}`);
+  const needName = () => {
+    if (!name) {
+      throw new Error(`${command} needs a part's name (see npm run cluster:status)`);
+    }
+    return name;
+  };
+  switch (command) {
+    case 'up': {
+      ensureDependencies();
+      ensureBuild();
+      await cluster.up({ say: log });
+      process.stdout.write(`${table(await cluster.status())}\n\n`);
+      log(
+        `ready: ${cluster.publicUrl()}/ (HAProxy stats: http://127.0.0.1:${cluster.ports.stats}/)`,
+      );
+      break;
+    }
+    case 'status': {
+      const rows = await cluster.status();
+      process.stdout.write(values.json ? `${JSON.stringify(rows, null, 2)}\n` : `${table(rows)}\n`);
+      break;
+    }
+    case 'down':
+      await cluster.down({ say: log });
+      break;
+    case 'start':
+      await cluster.start(needName(), { say: log });
+      break;
+    case 'stop':
+      await cluster.stop(needName());
+      break;
+    case 'rejoin':
+      cluster.rejoin(needName(), log);
+      break;
+    default:
+      throw new Error(`unknown command ${command}: up, status, down, start, stop or rejoin`);
+  }
+}
+
+main().catch((error) => {
+  say(`cluster ${command}: ${error.message}`);
+  process.exit(1);
+});

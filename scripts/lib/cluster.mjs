@@ -1,0 +1,968 @@
+// The scale-out topology on one host, from Debian's packages and deploy/'s templates:
+// PostgreSQL primary + two synchronous standbys (repmgr, repmgrd), Pgpool-II, Redis with AOF,
+// API and writer processes, HAProxy. Used by `npm run cluster` and by the cluster tests, each
+// with its own directory and ports. Every part runs detached with a pid file, so `status` and
+// `down` work from any later command.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+
+import { ensureCommand, root, SERVICE_NODE_FLAGS } from './services.mjs';
+
+const PG_BINDIR = '/usr/lib/postgresql/15/bin';
+const HOST = '127.0.0.1';
+const DEPLOY = join(root, 'deploy');
+const WRITER_COUNT = 2;
+/** Pgpool routes by application_name (deploy/pgpool.conf): the primary for this one… */
+const APP_NAME = 'ticketnest';
+/** …and the standbys for this one (DATABASE_READ_URL). */
+const READ_APP_NAME = 'ticketnest-read';
+
+/**
+ * Where each part listens. Without a base, the documented addresses (HAProxy on 8080, APIs on
+ * 3001–3003); with one (tests), consecutive ports from it.
+ */
+export function portLayout(base) {
+  if (base === undefined) {
+    return {
+      haproxy: 8080,
+      stats: 8404,
+      apis: [3001, 3002, 3003],
+      postgres: [5441, 5442, 5443],
+      pgpool: 9999,
+      pcp: 9898,
+      redis: 6390,
+      prometheus: 9090,
+    };
+  }
+  return {
+    haproxy: base,
+    stats: base + 1,
+    apis: [base + 2, base + 3, base + 4],
+    postgres: [base + 5, base + 6, base + 7],
+    pgpool: base + 8,
+    pcp: base + 9,
+    redis: base + 10,
+    prometheus: base + 11,
+  };
+}
+
+const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** What the cluster needs from Debian, installed with apt when we are root. */
+export function ensureClusterPackages() {
+  const advice = (pkg) => `Install it: \`sudo apt-get install ${pkg}\` (Debian 12 / Ubuntu).`;
+  ensureCommand('haproxy', 'haproxy', advice('haproxy'));
+  ensureCommand('pgpool', 'pgpool2', advice('pgpool2'));
+  ensureCommand('repmgr', 'postgresql-15-repmgr', advice('postgresql-15-repmgr'));
+  ensureCommand('redis-server', 'redis-server', advice('redis-server'));
+  if (!existsSync(join(PG_BINDIR, 'initdb'))) {
+    throw new Error(`PostgreSQL 15 is not in ${PG_BINDIR}. ${advice('postgresql-15')}`);
+  }
+}
+
+export class Cluster {
+  /** @param {{dir: string, ports: ReturnType<typeof portLayout>}} settings */
+  constructor({ dir, ports }) {
+    this.dir = dir;
+    this.ports = ports;
+  }
+
+  /** The cluster in `dir`: its ports as first chosen, or `ports` for a new one. */
+  static open(dir, ports) {
+    const file = join(dir, 'cluster.json');
+    if (existsSync(file)) {
+      return new Cluster(JSON.parse(readFileSync(file, 'utf8')));
+    }
+    const cluster = new Cluster({ dir, ports });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, JSON.stringify({ dir, ports }, null, 2));
+    return cluster;
+  }
+
+  path(...parts) {
+    return join(this.dir, ...parts);
+  }
+
+  // ---- names and addresses --------------------------------------------------------------
+
+  pgNodes() {
+    return this.ports.postgres.map((port, i) => ({
+      id: i + 1,
+      name: `postgres-${i + 1}`,
+      port,
+      home: this.path(`postgres-${i + 1}`),
+      data: this.path(`postgres-${i + 1}`, 'data'),
+      log: this.path(`postgres-${i + 1}`, 'postgres.log'),
+      repmgrConf: this.path(`postgres-${i + 1}`, 'repmgr.conf'),
+      repmgrdPid: this.path(`postgres-${i + 1}`, 'repmgrd.pid'),
+    }));
+  }
+
+  node(name) {
+    const node = this.pgNodes().find((n) => n.name === name);
+    if (!node) {
+      throw new Error(`no PostgreSQL node named ${name}`);
+    }
+    return node;
+  }
+
+  databaseUrl(appName = APP_NAME) {
+    return `postgres://postgres@${HOST}:${this.ports.pgpool}/ticketnest?application_name=${appName}`;
+  }
+
+  redisUrl() {
+    return `redis://${HOST}:${this.ports.redis}`;
+  }
+
+  publicUrl() {
+    return `http://${HOST}:${this.ports.haproxy}`;
+  }
+
+  // ---- running as the postgres user ----------------------------------------------------
+
+  /** PostgreSQL refuses to run as root: as root its tools run as `postgres`. */
+  pgCommand(command, args) {
+    const env = { ...process.env, PATH: `${PG_BINDIR}:${process.env.PATH}` };
+    return isRoot()
+      ? { command: 'runuser', args: ['-u', 'postgres', '--', command, ...args], env }
+      : { command, args, env };
+  }
+
+  pgRun(command, args, { allowFailure = false, log } = {}) {
+    const c = this.pgCommand(command, args);
+    if (log && !existsSync(log)) {
+      this.pgFile(log, ''); // the server it starts appends to it as postgres
+    }
+    const out = log ? openSync(log, 'a') : 'pipe';
+    const result = spawnSync(c.command, c.args, {
+      env: c.env,
+      cwd: '/',
+      stdio: ['ignore', out, out],
+      encoding: 'utf8',
+    });
+    if (log) {
+      closeSync(out);
+    }
+    if (result.status !== 0 && !allowFailure) {
+      const said = log ? `see ${log}` : `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
+      throw new Error(`${command} ${args.join(' ')} failed: ${said}`);
+    }
+    return result;
+  }
+
+  /** A directory the postgres user owns (as root), so its servers can write there. */
+  pgDir(path) {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    if (isRoot()) {
+      const { uid, gid } = pgUser();
+      chownSync(path, uid, gid);
+    }
+  }
+
+  pgFile(path, text) {
+    writeFileSync(path, text);
+    if (isRoot()) {
+      const { uid, gid } = pgUser();
+      chownSync(path, uid, gid);
+    }
+  }
+
+  /** Detached, with its output in `log`: it outlives this command. */
+  launch(command, args, { log, env = process.env, asPostgres = false, pidFile }) {
+    const c = asPostgres ? this.pgCommand(command, args) : { command, args, env };
+    if (asPostgres && !existsSync(log)) {
+      this.pgFile(log, '');
+    }
+    const fd = openSync(log, 'a');
+    const child = spawn(c.command, c.args, {
+      env: asPostgres ? { ...c.env, ...env } : c.env,
+      cwd: root,
+      stdio: ['ignore', fd, fd],
+      detached: true,
+    });
+    closeSync(fd);
+    child.unref();
+    if (pidFile) {
+      writeFileSync(pidFile, `${child.pid}\n`);
+    }
+    return child.pid;
+  }
+
+  // ---- templates ------------------------------------------------------------------------
+
+  render(template, values) {
+    const text = readFileSync(join(DEPLOY, template), 'utf8');
+    return text.replace(/\{\{([A-Z_]+)\}\}/g, (_, key) => {
+      if (!(key in values)) {
+        throw new Error(`deploy/${template}: no value for {{${key}}}`);
+      }
+      return String(values[key]);
+    });
+  }
+
+  writePgNodeConfig(node) {
+    this.pgFile(
+      join(node.home, 'postgresql.cluster.conf'),
+      this.render('postgresql.conf', { LISTEN: HOST, PORT: node.port, SOCKET_DIR: node.home }),
+    );
+    this.pgFile(
+      node.repmgrConf,
+      this.render('repmgr.conf', {
+        NODE_ID: node.id,
+        NODE_NAME: node.name,
+        HOST,
+        PORT: node.port,
+        DATA_DIR: node.data,
+        PG_BINDIR,
+        LOG_FILE: join(node.home, 'repmgr.log'),
+        PG_LOG_FILE: node.log,
+        PID_FILE: node.repmgrdPid,
+        CONFIG_FILE: node.repmgrConf,
+      }),
+    );
+  }
+
+  /** initdb's own files point at ours: the shared fragment and the access rules. */
+  adoptDataDir(node) {
+    const conf = join(node.data, 'postgresql.conf');
+    const text = readFileSync(conf, 'utf8');
+    if (!text.includes('postgresql.cluster.conf')) {
+      this.pgFile(conf, `${text}\ninclude '../postgresql.cluster.conf'\n`);
+    }
+    this.pgFile(join(node.data, 'pg_hba.conf'), this.render('pg_hba.conf', {}));
+  }
+
+  // ---- PostgreSQL -----------------------------------------------------------------------
+
+  pgStart(node, { options = [], fenced = false } = {}) {
+    const opts = [...options];
+    if (fenced) {
+      // An old primary: up, readable for inspection, but it takes no write until rejoined.
+      opts.push('-c default_transaction_read_only=on', "-c synchronous_standby_names=''");
+    }
+    const args = ['-w', '-t', '60', '-D', node.data, '-l', node.log];
+    if (opts.length > 0) {
+      args.push('-o', opts.join(' '));
+    }
+    this.pgRun(join(PG_BINDIR, 'pg_ctl'), [...args, 'start'], { log: node.log });
+  }
+
+  pgStop(node, mode = 'fast') {
+    if (this.pgPid(node) === undefined) {
+      return;
+    }
+    this.pgRun(join(PG_BINDIR, 'pg_ctl'), ['-w', '-t', '60', '-D', node.data, '-m', mode, 'stop'], {
+      log: node.log,
+      allowFailure: true,
+    });
+  }
+
+  /** The postmaster's pid while it runs. */
+  pgPid(node) {
+    const file = join(node.data, 'postmaster.pid');
+    if (!existsSync(file)) {
+      return undefined;
+    }
+    const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+    return alive(pid) ? pid : undefined;
+  }
+
+  timeline(node) {
+    const out = this.pgRun(join(PG_BINDIR, 'pg_controldata'), ['-D', node.data]).stdout;
+    return Number(/Latest checkpoint's TimeLineID:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  }
+
+  psql(node, sql, database = 'postgres') {
+    return this.pgRun('psql', [
+      '-X',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-h',
+      node.home,
+      '-p',
+      String(node.port),
+      '-U',
+      'postgres',
+      '-d',
+      database,
+      '-c',
+      sql,
+    ]);
+  }
+
+  repmgr(node, args, options) {
+    return this.pgRun('repmgr', ['-f', node.repmgrConf, ...args], options);
+  }
+
+  startRepmgrd(node) {
+    if (alive(readPid(node.repmgrdPid))) {
+      return;
+    }
+    this.pgRun('repmgrd', ['-f', node.repmgrConf, '--daemonize=true'], {
+      log: join(node.home, 'repmgr.log'),
+    });
+  }
+
+  stopRepmgrd(node) {
+    stopPid(readPid(node.repmgrdPid));
+  }
+
+  /** The first node, made primary: initdb, the repmgr user and database, registration. */
+  bootstrapPrimary(node, say) {
+    say(`${node.name}: initdb (primary)`);
+    this.pgRun(join(PG_BINDIR, 'initdb'), [
+      '-D',
+      node.data,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--locale=C.UTF-8',
+    ]);
+    this.adoptDataDir(node);
+    // Until a standby streams, a synchronous commit would wait for ever.
+    this.pgStart(node, { options: ["-c synchronous_standby_names=''"] });
+    this.psql(node, 'CREATE ROLE repmgr SUPERUSER LOGIN REPLICATION');
+    this.psql(node, 'CREATE DATABASE repmgr OWNER repmgr');
+    this.psql(node, 'CREATE DATABASE ticketnest');
+    this.repmgr(node, ['primary', 'register', '--force']);
+  }
+
+  cloneStandby(node, primary, say) {
+    say(`${node.name}: cloning from ${primary.name} (standby)`);
+    rmSync(node.data, { recursive: true, force: true });
+    this.repmgr(node, [
+      '-h',
+      HOST,
+      '-p',
+      String(primary.port),
+      '-U',
+      'repmgr',
+      '-d',
+      'repmgr',
+      'standby',
+      'clone',
+      '--fast-checkpoint',
+    ]);
+    this.pgStart(node);
+    this.repmgr(node, ['standby', 'register', '--force', '--wait-sync=30']);
+  }
+
+  /**
+   * Which node is the primary by the data on disk: of the nodes that are not standbys, the one
+   * on the newest timeline (a promoted standby moved to a new one). The others are old
+   * primaries: fenced until rejoined.
+   */
+  pgRoles() {
+    const nodes = this.pgNodes().filter((n) => existsSync(join(n.data, 'PG_VERSION')));
+    const standbys = nodes.filter((n) => existsSync(join(n.data, 'standby.signal')));
+    const primaries = nodes
+      .filter((n) => !standbys.includes(n))
+      .map((n) => ({ node: n, timeline: this.timeline(n) }))
+      .sort((a, b) => b.timeline - a.timeline);
+    return {
+      primary: primaries[0]?.node,
+      fenced: primaries.slice(1).map((p) => p.node),
+      standbys,
+      missing: this.pgNodes().filter((n) => !nodes.some((m) => m.name === n.name)),
+    };
+  }
+
+  /** Every PostgreSQL node running, in its role; repmgrd beside each but the fenced ones. */
+  upPostgres(say) {
+    for (const node of this.pgNodes()) {
+      this.pgDir(node.home);
+      this.writePgNodeConfig(node);
+    }
+    let roles = this.pgRoles();
+    if (!roles.primary) {
+      if (roles.standbys.length > 0) {
+        throw new Error(
+          'no PostgreSQL node is a primary (only standbys have data): promote one by hand (repmgr standby promote)',
+        );
+      }
+      const first = this.pgNodes()[0];
+      this.bootstrapPrimary(first, say);
+      for (const node of this.pgNodes().slice(1)) {
+        this.cloneStandby(node, first, say);
+      }
+      // Synchronous replication from here on.
+      this.pgStop(first);
+      this.pgStart(first);
+      roles = this.pgRoles();
+    }
+    const { primary, standbys, fenced, missing } = roles;
+    if (this.pgPid(primary) === undefined) {
+      say(`${primary.name}: starting (primary)`);
+      this.pgStart(primary);
+    }
+    for (const node of standbys) {
+      if (this.pgPid(node) === undefined) {
+        say(`${node.name}: starting (standby)`);
+        this.pgStart(node);
+      }
+    }
+    for (const node of missing) {
+      this.cloneStandby(node, primary, say);
+    }
+    for (const node of fenced) {
+      if (this.pgPid(node) === undefined) {
+        say(
+          `${node.name}: an old primary: starting fenced (read-only); \`npm run cluster -- rejoin ${node.name}\` makes it a standby`,
+        );
+        this.pgStart(node, { fenced: true });
+      }
+    }
+    for (const node of [primary, ...standbys, ...missing]) {
+      this.startRepmgrd(node);
+    }
+  }
+
+  /**
+   * An old primary back as a standby of the current primary: stopped cleanly (pg_rewind needs
+   * that), rewound, following. Pgpool-II re-attaches it by itself (auto_failback).
+   */
+  rejoin(name, say) {
+    const node = this.node(name);
+    const { primary } = this.pgRoles();
+    if (!primary || primary.name === name) {
+      throw new Error(`${name} is the primary: nothing to rejoin`);
+    }
+    this.stopRepmgrd(node);
+    if (this.pgPid(node) === undefined) {
+      // A crashed node must finish crash recovery before pg_rewind will read it.
+      this.pgStart(node, { fenced: true });
+    }
+    this.pgStop(node);
+    say(`${name}: rewinding and following ${primary.name}`);
+    this.repmgr(node, [
+      'node',
+      'rejoin',
+      '-d',
+      `host=${HOST} port=${primary.port} user=repmgr dbname=repmgr`,
+      '--force-rewind',
+      '--no-wait',
+    ]);
+    if (this.pgPid(node) === undefined) {
+      this.pgStart(node);
+    }
+    this.startRepmgrd(node);
+  }
+
+  // ---- Pgpool-II, Redis ----------------------------------------------------------------
+
+  pgpoolFiles() {
+    const home = this.path('pgpool');
+    return {
+      home,
+      conf: join(home, 'pgpool.conf'),
+      pcp: join(home, 'pcp.conf'),
+      hba: join(home, 'pool_hba.conf'),
+      pid: join(home, 'pgpool.pid'),
+      log: join(home, 'pgpool.log'),
+    };
+  }
+
+  upPgpool(say) {
+    const files = this.pgpoolFiles();
+    if (alive(readPid(files.pid))) {
+      return;
+    }
+    this.pgDir(files.home);
+    const backends = this.pgNodes()
+      .map((n, i) =>
+        [
+          `backend_hostname${i} = '${HOST}'`,
+          `backend_port${i} = ${n.port}`,
+          `backend_weight${i} = 1`,
+          `backend_data_directory${i} = '${n.data}'`,
+          `backend_flag${i} = 'ALLOW_TO_FAILOVER'`,
+          `backend_application_name${i} = '${n.name}'`,
+        ].join('\n'),
+      )
+      .join('\n');
+    this.pgFile(
+      files.conf,
+      this.render('pgpool.conf', {
+        LISTEN: HOST,
+        PORT: this.ports.pgpool,
+        PCP_PORT: this.ports.pcp,
+        SOCKET_DIR: files.home,
+        PID_FILE: files.pid,
+        STATE_DIR: files.home,
+        BACKENDS: backends,
+      }),
+    );
+    const pcpPassword = this.secret('pcp-password');
+    this.pgFile(files.pcp, `pcp:${createHash('md5').update(pcpPassword).digest('hex')}\n`);
+    this.pgFile(files.hba, 'host all all 127.0.0.1/32 trust\nlocal all all trust\n');
+    say('pgpool: starting');
+    this.launch('pgpool', ['-n', '-f', files.conf, '-F', files.pcp, '-a', files.hba], {
+      log: files.log,
+      asPostgres: true,
+      pidFile: join(files.home, 'launched.pid'),
+    });
+  }
+
+  upRedis(say) {
+    const home = this.path('redis');
+    const pid = join(home, 'redis.pid');
+    if (alive(readPid(pid))) {
+      return;
+    }
+    mkdirSync(home, { recursive: true });
+    const conf = join(home, 'redis.conf');
+    writeFileSync(
+      conf,
+      this.render('redis.conf', {
+        LISTEN: HOST,
+        PORT: this.ports.redis,
+        DATA_DIR: home,
+        PID_FILE: pid,
+        LOG_FILE: join(home, 'redis.log'),
+      }),
+    );
+    say('redis: starting (AOF everysec)');
+    const result = spawnSync('redis-server', [conf], { stdio: 'inherit' });
+    if (result.status !== 0) {
+      throw new Error(`redis-server failed: see ${join(home, 'redis.log')}`);
+    }
+  }
+
+  /** A random secret kept in the cluster's directory, made on first use. */
+  secret(name) {
+    const file = this.path(`${name}`);
+    if (!existsSync(file)) {
+      writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+    }
+    return readFileSync(file, 'utf8').trim();
+  }
+
+  // ---- the service ------------------------------------------------------------------
+
+  serviceParts() {
+    const apis = this.ports.apis.map((port, i) => ({
+      name: `api-${i + 1}`,
+      role: 'api',
+      port,
+    }));
+    const writers = Array.from({ length: WRITER_COUNT }, (_, i) => ({
+      name: `writer-${i + 1}`,
+      role: 'worker',
+    }));
+    return [...writers, ...apis];
+  }
+
+  serviceEnv(part) {
+    const env = {
+      ...process.env,
+      APP_ROLE: part.role,
+      INSTANCE_ID: part.name,
+      HOST,
+      DATABASE_URL: this.databaseUrl(),
+      DATABASE_READ_URL: this.databaseUrl(READ_APP_NAME),
+      REDIS_URL: this.redisUrl(),
+      // Behind HAProxy: client addresses come from X-Forwarded-For, and the page's origin is
+      // HAProxy's, not the instance's own Host.
+      TRUST_PROXY: 'true',
+      PUBLIC_ORIGIN:
+        process.env.PUBLIC_ORIGIN ?? `${this.publicUrl()},http://localhost:${this.ports.haproxy}`,
+      JWT_SECRET: process.env.JWT_SECRET ?? this.secret('jwt-secret'),
+      // 5 processes × 10 stay well inside Pgpool-II's children (deploy/pgpool.conf).
+      DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '10',
+      SEED_DEMO_DATA: 'false',
+    };
+    if (part.port) {
+      env.PORT = String(part.port);
+    }
+    return env;
+  }
+
+  partPidFile(name) {
+    return this.path('service', `${name}.pid`);
+  }
+
+  startService(part) {
+    mkdirSync(this.path('service'), { recursive: true });
+    if (alive(readPid(this.partPidFile(part.name)))) {
+      return;
+    }
+    this.launch(process.execPath, [...SERVICE_NODE_FLAGS, join(root, 'dist', 'main.js')], {
+      log: this.path('service', `${part.name}.log`),
+      env: this.serviceEnv(part),
+      pidFile: this.partPidFile(part.name),
+    });
+  }
+
+  /** Migrations (and the demo data outside production) once, before any instance starts. */
+  async prepareDatabase(say) {
+    const { createRequire } = await import('node:module');
+    const load = createRequire(import.meta.url);
+    const url = this.databaseUrl();
+    const done = await retry(() =>
+      load(join(root, 'dist', 'database', 'data-source.js')).runMigrations(url),
+    );
+    say(done.length ? `migrations applied: ${done.join(', ')}` : 'migrations: up to date');
+    if (process.env.NODE_ENV !== 'production' && process.env.SEED_DEMO_DATA !== 'false') {
+      const seeded = await load(join(root, 'dist', 'database', 'seed.js')).seedDemoData(url);
+      if (seeded) {
+        say('seeded the demo accounts and goods (README)');
+      }
+    }
+  }
+
+  upHaproxy(say) {
+    const home = this.path('haproxy');
+    const pidFile = join(home, 'haproxy.pid');
+    if (alive(readPid(pidFile))) {
+      return;
+    }
+    mkdirSync(home, { recursive: true });
+    const conf = join(home, 'haproxy.cfg');
+    writeFileSync(
+      conf,
+      this.render('haproxy.cfg', {
+        LISTEN: HOST,
+        PORT: this.ports.haproxy,
+        STATS_PORT: this.ports.stats,
+        PID_FILE: join(home, 'haproxy-master.pid'),
+        STATE_DIR: home,
+        ERRORS_DIR: join(DEPLOY, 'errors'),
+        SERVERS: this.ports.apis
+          .map((port, i) => `    server api-${i + 1} ${HOST}:${port} check`)
+          .join('\n'),
+      }),
+    );
+    const check = spawnSync('haproxy', ['-c', '-q', '-f', conf], { encoding: 'utf8' });
+    if (check.status !== 0) {
+      throw new Error(`haproxy.cfg is not valid: ${check.stdout}${check.stderr}`);
+    }
+    say('haproxy: starting');
+    this.launch('haproxy', ['-db', '-f', conf], { log: join(home, 'haproxy.log'), pidFile });
+  }
+
+  // ---- whole cluster ----------------------------------------------------------------
+
+  async up({ say }) {
+    ensureClusterPackages();
+    for (const dir of ['service', 'haproxy']) {
+      mkdirSync(this.path(dir), { recursive: true });
+    }
+    if (isRoot()) {
+      // Its servers run as postgres: it must reach its directories.
+      this.pgRun('test', ['-x', this.dir]);
+    }
+    this.upPostgres(say);
+    this.upRedis(say);
+    this.upPgpool(say);
+    await waitFor('Pgpool-II', () => querySucceeds(this.databaseUrl()), 30_000);
+    await this.prepareDatabase(say);
+    for (const part of this.serviceParts()) {
+      this.startService(part);
+    }
+    for (const port of this.ports.apis) {
+      await waitFor(
+        `the API on ${port}`,
+        () => httpOk(`http://${HOST}:${port}/health/live`),
+        60_000,
+      );
+    }
+    this.upHaproxy(say);
+    await waitFor('HAProxy', () => httpOk(`${this.publicUrl()}/health/ready`), 30_000);
+  }
+
+  /** Every part, in start order. */
+  parts() {
+    const pgpool = this.pgpoolFiles();
+    return [
+      ...this.pgNodes().flatMap((n) => [
+        { name: n.name, kind: 'postgres', node: n, address: `${HOST}:${n.port}` },
+        { name: `repmgrd-${n.id}`, kind: 'repmgrd', node: n, role: 'failover' },
+      ]),
+      { name: 'redis', kind: 'redis', address: `${HOST}:${this.ports.redis}` },
+      {
+        name: 'pgpool',
+        kind: 'pgpool',
+        role: 'pooler',
+        pidFile: pgpool.pid,
+        address: `${HOST}:${this.ports.pgpool}`,
+      },
+      ...this.serviceParts().map((p) => ({
+        name: p.name,
+        kind: 'service',
+        part: p,
+        role: p.role === 'api' ? 'api' : 'writer',
+        pidFile: this.partPidFile(p.name),
+        address: p.port ? `${HOST}:${p.port}` : null,
+      })),
+      {
+        name: 'haproxy',
+        kind: 'haproxy',
+        role: 'balancer',
+        pidFile: this.path('haproxy', 'haproxy.pid'),
+        address: `${HOST}:${this.ports.haproxy}`,
+      },
+    ];
+  }
+
+  part(name) {
+    const part = this.parts().find((p) => p.name === name);
+    if (!part) {
+      throw new Error(`no part named ${name} (see npm run cluster:status)`);
+    }
+    return part;
+  }
+
+  pidOf(part) {
+    switch (part.kind) {
+      case 'postgres':
+        return this.pgPid(part.node);
+      case 'repmgrd':
+        return readPid(part.node.repmgrdPid);
+      case 'redis':
+        return readPid(this.path('redis', 'redis.pid'));
+      default:
+        return readPid(part.pidFile);
+    }
+  }
+
+  async status() {
+    return Promise.all(this.parts().map((part) => this.partStatus(part)));
+  }
+
+  async partStatus(part) {
+    const pid = this.pidOf(part);
+    const running = alive(pid);
+    const base = { name: part.name, role: part.role ?? null, pid: running ? pid : null };
+    const address = part.address ?? null;
+    if (!running) {
+      return {
+        ...base,
+        role: part.kind === 'postgres' ? 'down' : base.role,
+        address,
+        healthy: false,
+      };
+    }
+    switch (part.kind) {
+      case 'postgres': {
+        const state = await pgState(part.node.port);
+        return { ...base, role: state.role, address, healthy: state.healthy };
+      }
+      case 'redis':
+        return { ...base, role: 'primary', address, healthy: await redisPing(this.ports.redis) };
+      case 'pgpool':
+        return { ...base, address, healthy: await querySucceeds(this.databaseUrl()) };
+      case 'haproxy':
+        return { ...base, address, healthy: await httpOk(`${this.publicUrl()}/health/live`) };
+      case 'service':
+        return {
+          ...base,
+          address,
+          healthy: address ? await httpOk(`http://${address}/health/live`) : true,
+        };
+      default:
+        return { ...base, address, healthy: true };
+    }
+  }
+
+  /** Start one stopped part again (after a test or an operator stopped it). */
+  async start(name, { say }) {
+    const part = this.part(name);
+    switch (part.kind) {
+      case 'postgres':
+      case 'repmgrd':
+        this.upPostgres(say);
+        break;
+      case 'redis':
+        this.upRedis(say);
+        break;
+      case 'pgpool':
+        this.upPgpool(say);
+        break;
+      case 'service':
+        this.startService(part.part);
+        if (part.address) {
+          await waitFor(part.name, () => httpOk(`http://${part.address}/health/live`), 60_000);
+        }
+        break;
+      case 'haproxy':
+        this.upHaproxy(say);
+        break;
+    }
+  }
+
+  /** Stop one part: SIGTERM (PostgreSQL: a fast shutdown), SIGKILL after 15 s. */
+  async stop(name) {
+    const part = this.part(name);
+    if (part.kind === 'postgres') {
+      this.pgStop(part.node);
+      return;
+    }
+    await stopPid(this.pidOf(part));
+  }
+
+  /** Everything, front to back: no request arrives at a part that is gone. */
+  async down({ say }) {
+    for (const part of [...this.parts()].reverse()) {
+      if (alive(this.pidOf(part))) {
+        say(`${part.name}: stopping`);
+        await this.stop(part.name);
+      }
+    }
+  }
+}
+
+let pgUserCache;
+function pgUser() {
+  if (!pgUserCache) {
+    const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout);
+    const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout);
+    if (!uid) {
+      throw new Error('there is no postgres user (apt-get install postgresql-15 makes one)');
+    }
+    pgUserCache = { uid, gid };
+  }
+  return pgUserCache;
+}
+
+export function readPid(file) {
+  if (!file || !existsSync(file)) {
+    return undefined;
+  }
+  // Pgpool-II ends its pid with a NUL byte.
+  const pid = Number(
+    readFileSync(file, 'utf8')
+      .split(/[\n\0]/)[0]
+      .trim(),
+  );
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+export function alive(pid) {
+  if (!pid) {
+    return false;
+  }
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie (killed, not yet reaped by its parent) is gone for our purposes.
+  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+  return !/^\d+ \(.*\) Z/.test(stat);
+}
+
+async function stopPid(pid, graceMs = 15_000) {
+  if (!alive(pid)) {
+    return;
+  }
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (alive(pid) && Date.now() < deadline) {
+    await sleep(100);
+  }
+  if (alive(pid)) {
+    process.kill(pid, 'SIGKILL');
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what, check, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) {
+      throw new Error(`${what} is not ready after ${timeoutMs / 1000} s`);
+    }
+    await sleep(250);
+  }
+}
+
+async function retry(fn, attempts = 20) {
+  for (let i = 1; ; i += 1) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (i >= attempts) {
+        throw error;
+      }
+      await sleep(500);
+    }
+  }
+}
+
+async function httpOk(url) {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await response.arrayBuffer();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function withClient(connectionString, fn) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 2000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function querySucceeds(url) {
+  return withClient(url, async (c) => {
+    await c.query('SELECT 1');
+    return true;
+  }).catch(() => false);
+}
+
+/** primary, standby (healthy when streaming) or fenced (an old primary, read-only). */
+async function pgState(port) {
+  return withClient(`postgres://repmgr@${HOST}:${port}/repmgr`, async (c) => {
+    const { rows } = await c.query(
+      `SELECT pg_is_in_recovery() AS standby,
+              current_setting('default_transaction_read_only') = 'on' AS fenced,
+              (SELECT status FROM pg_stat_wal_receiver LIMIT 1) AS receiver`,
+    );
+    const [r] = rows;
+    if (r.standby) {
+      return { role: 'standby', healthy: r.receiver === 'streaming' };
+    }
+    return r.fenced ? { role: 'fenced', healthy: true } : { role: 'primary', healthy: true };
+  }).catch(() => ({ role: 'down', healthy: false }));
+}
+
+function redisPing(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, HOST);
+    socket.setTimeout(2000);
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG'));
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
