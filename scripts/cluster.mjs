@@ -3,11 +3,12 @@
 //   --dir DIR     the cluster's directory (default .cluster/)
 //   --ports BASE  consecutive ports from BASE instead of the documented ones (tests)
 //   --json        status as a JSON array of {name, role, pid, address, healthy}
-// Commands: up, status, down, start NAME, stop NAME, rejoin NAME (an old primary → standby).
+// Commands: up, status, down, start NAME, stop NAME, rejoin NAME (an old primary → standby),
+// check (the Debian packages are there, installing them as root).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { Cluster, portLayout } from './lib/cluster.mjs';
+import { Cluster, ensureClusterPackages, portLayout } from './lib/cluster.mjs';
 import { ensureBuild, ensureDependencies, root, say } from './lib/services.mjs';
 
 const { values, positionals } = parseArgs({
@@ -40,6 +41,11 @@ function table(rows) {
 }
 
 async function main() {
+  if (command === 'check') {
+    // The packages are here (installed with apt as root when they were not).
+    ensureClusterPackages();
+    return;
+  }
   const cluster = Cluster.open(values.dir, portLayout(base));
   const log = (message) => say(`cluster: ${message}`);
   const needName = () => {
@@ -77,7 +83,7 @@ async function main() {
       cluster.rejoin(needName(), log);
       break;
     default:
-      throw new Error(`unknown command ${command}: up, status, down, start, stop or rejoin`);
+      throw new Error(`unknown command ${command}: up, status, down, start, stop, rejoin or check`);
   }
 }
 

@@ -32,6 +32,9 @@ const tiers = [
   { name: 'e2e', dir: '.build/test/e2e', suffix: '.e2e-spec.js', concurrency: 2 },
   // One Chromium at a time: two would fight over this machine's two cores.
   { name: 'browser', dir: '.build/test/browser', suffix: '.browser-spec.js', concurrency: 1 },
+  // Whole clusters (scripts/lib/cluster.mjs): three PostgreSQL nodes, Pgpool-II, HAProxy and
+  // five service processes each, so one file at a time.
+  { name: 'cluster', dir: '.build/test/cluster', suffix: '.cluster-spec.js', concurrency: 1 },
 ];
 
 /** The tier's command: node's test runner over the compiled files, or Vitest over web/. */

@@ -664,7 +664,11 @@ export class Cluster {
     }
     if (isRoot()) {
       // Its servers run as postgres: it must reach its directories.
-      this.pgRun('test', ['-x', this.dir]);
+      if (this.pgRun('test', ['-x', this.dir], { allowFailure: true }).status !== 0) {
+        throw new Error(
+          `the postgres user cannot enter ${this.dir}: let it (chmod o+x on it and its parents) or choose another --dir`,
+        );
+      }
     }
     this.upPostgres(say);
     this.upRedis(say);
@@ -693,7 +697,7 @@ export class Cluster {
         { name: n.name, kind: 'postgres', node: n, address: `${HOST}:${n.port}` },
         { name: `repmgrd-${n.id}`, kind: 'repmgrd', node: n, role: 'failover' },
       ]),
-      { name: 'redis', kind: 'redis', address: `${HOST}:${this.ports.redis}` },
+      { name: 'redis', kind: 'redis', role: 'primary', address: `${HOST}:${this.ports.redis}` },
       {
         name: 'pgpool',
         kind: 'pgpool',

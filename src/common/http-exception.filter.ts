@@ -3,6 +3,7 @@ import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { AppError } from './app-error';
+import { databaseUnavailable } from '../database/failure-kind';
 import { ErrorBody, ErrorCode, errorMessages } from './error-codes';
 
 /** Fastify's own errors (raised before Nest sees the request) by their `code`. */
@@ -62,6 +63,10 @@ export function toErrorBody(error: unknown): { body: ErrorBody; headers: Record<
         : (codeByStatus[status] ??
           (status >= 500 ? ErrorCode.InternalError : ErrorCode.ValidationFailed));
     return { body: bodyFor(code, status), headers: {} };
+  }
+  if (databaseUnavailable(error)) {
+    // PostgreSQL restarting, failing over, or Pgpool-II dropping a node: try again shortly.
+    return { body: bodyFor(ErrorCode.ServiceUnavailable), headers: { 'Retry-After': '1' } };
   }
   return { body: bodyFor(ErrorCode.InternalError), headers: {} };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { failureKind } from './failure-kind';
+import { databaseUnavailable, failureKind } from './failure-kind';
 
 const pgFailure = (code: string) => Object.assign(new Error(`sqlstate ${code}`), { code });
 
@@ -30,5 +30,31 @@ describe('failureKind (retry a batch as it is, or split it)', () => {
   ];
   for (const [name, error, kind] of cases) {
     it(`${name}: ${kind}`, () => assert.equal(failureKind(error), kind));
+  }
+});
+
+describe('databaseUnavailable (503 with Retry-After, not 500)', () => {
+  const cases: [string, unknown, boolean][] = [
+    ['an admin shutdown (57P01)', pgFailure('57P01'), true],
+    ['a server starting up (57P03)', pgFailure('57P03'), true],
+    ['a connection failure (08006)', pgFailure('08006'), true],
+    ['too many connections (53300)', pgFailure('53300'), true],
+    ['a read-only transaction: an old primary (25006)', pgFailure('25006'), true],
+    ['a refused connection', pgFailure('ECONNREFUSED'), true],
+    ['a terminated connection', new Error('Connection terminated unexpectedly'), true],
+    [
+      'a pool that could not connect in time',
+      new Error('timeout exceeded when trying to connect'),
+      true,
+    ],
+    ['Pgpool-II detaching a node', new Error('failed to create a backend connection'), true],
+    ["the client's own socket reset (an aborted body)", pgFailure('ECONNRESET'), false],
+    ['a unique violation (23505)', pgFailure('23505'), false],
+    ['an undefined column (42703)', pgFailure('42703'), false],
+    ['a plain bug', new TypeError('x is undefined'), false],
+    ['not an error at all', 'boom', false],
+  ];
+  for (const [name, error, unavailable] of cases) {
+    it(`${name}: ${unavailable}`, () => assert.equal(databaseUnavailable(error), unavailable));
   }
 });

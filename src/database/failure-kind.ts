@@ -31,3 +31,36 @@ export function failureKind(error: unknown): FailureKind {
     ? 'final'
     : 'retryable';
 }
+
+/** SQLSTATEs that say the server cannot take the statement now, whatever it is. */
+const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '25006']);
+// Not ECONNRESET: on a request it is the client's own socket (an aborted body, a 400).
+const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+/**
+ * Words of pg and Pgpool-II for a connection that could not be made or was lost: they carry
+ * no SQLSTATE of their own (Pgpool's "failed to create a backend connection" comes while a
+ * node it balances over is going away).
+ */
+const UNAVAILABLE_WORDS =
+  /Connection terminated|timeout exceeded when trying to connect|failed to create a backend connection|Client has encountered a connection error|terminating connection/i;
+
+/**
+ * Whether an error means PostgreSQL (or Pgpool-II in front of it) cannot serve right now: the
+ * connection class (08), a shutdown or start-up (57P0x), too many connections, a read-only
+ * transaction (an old primary, or a standby during failover), or a lost socket. The client
+ * gets 503 with Retry-After, not 500: nothing is wrong with its request.
+ */
+export function databaseUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) {
+    return false;
+  }
+  const { code } = pgError(error);
+  if (typeof code === 'string' && (code.startsWith('08') || UNAVAILABLE_CODES.has(code))) {
+    return true;
+  }
+  if (typeof code === 'string' && UNAVAILABLE_ERRNOS.has(code)) {
+    return true;
+  }
+  const message = (error as { message?: unknown }).message;
+  return typeof message === 'string' && UNAVAILABLE_WORDS.test(message);
+}

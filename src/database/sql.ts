@@ -4,9 +4,12 @@ import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
+import { databaseUnavailable } from './failure-kind';
 import type { Statement } from './statements';
 
 export type Queryable = Pick<PoolClient, 'query'>;
+
+const CONNECT_ATTEMPTS = 3;
 
 /**
  * Plain parameterised SQL on TypeORM's own pg pool: repositories use it where they need
@@ -28,10 +31,39 @@ export class Sql {
   async rows<T extends QueryResultRow>(
     text: string,
     params: unknown[] = [],
-    on: Queryable = this.pool,
+    on?: Queryable,
   ): Promise<T[]> {
-    const result = await on.query<T>(text, params);
-    return result.rows;
+    if (on) {
+      return (await on.query<T>(text, params)).rows;
+    }
+    const client = await this.connect();
+    let broken: Error | undefined;
+    try {
+      return (await client.query<T>(text, params)).rows;
+    } catch (error) {
+      broken = databaseUnavailable(error) ? (error as Error) : undefined;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /**
+   * A pooled connection; a connect that fails is tried twice more. Nothing was sent on it, so
+   * this is safe for any statement: it covers Pgpool-II refusing new sessions for the moment
+   * it detaches a node that is going away, and a connection the pool held that died idle.
+   */
+  private async connect(): Promise<PoolClient> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.pool.connect();
+      } catch (error) {
+        if (attempt >= CONNECT_ATTEMPTS || !databaseUnavailable(error)) {
+          throw error;
+        }
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+      }
+    }
   }
 
   /**
@@ -64,7 +96,7 @@ export class Sql {
    * to only while the client is idle, and an 'error' nobody listens to would end the process.
    */
   async transaction<T>(work: (tx: PoolClient) => Promise<T>, first?: string): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.connect();
     let broken: Error | undefined;
     const onError = (error: Error) => (broken = error);
     client.on('error', onError);

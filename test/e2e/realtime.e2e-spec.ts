@@ -2,50 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import type { Namespace } from 'socket.io';
-import { io, Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 
 import { RealtimeGateway } from '../../src/realtime/realtime.gateway';
 import { Role } from '../../src/users/user.entity';
 import { TestApp, TestUser } from '../support/app';
-
-function connect(
-  url: string,
-  auth: Record<string, string> = {},
-  headers: Record<string, string> = {},
-): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = io(`${url}/realtime`, {
-      auth,
-      extraHeaders: headers,
-      transports: ['websocket'],
-      reconnection: false,
-    });
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (error) => {
-      socket.close();
-      reject(error);
-    });
-  });
-}
-
-function next<T>(
-  socket: Socket,
-  event: string,
-  match: (payload: T) => boolean = () => true,
-  ms = 5000,
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms);
-    const handler = (payload: T) => {
-      if (match(payload)) {
-        clearTimeout(timer);
-        socket.off(event, handler);
-        resolve(payload);
-      }
-    };
-    socket.on(event, handler);
-  });
-}
+import { connect, next } from '../support/realtime';
 
 describe('realtime (/realtime over Socket.IO, two API instances)', () => {
   let a: TestApp;

@@ -12,56 +12,20 @@ import { createRedis } from '../../src/redis/redis.module';
 import { Role } from '../../src/users/user.entity';
 import { TEST_JWT_SECRET, TestApp } from '../support/app';
 import { freshDatabaseUrl, freshRedisPrefix, testEnv } from '../support/env';
-import { Answer, bulkUsers, fire, postBooking } from '../support/load';
+import {
+  assertOneBookingPerKey,
+  bulkUsers,
+  fire,
+  postBooking,
+  rushAttempts,
+  summarise,
+} from '../support/load';
 import { freePortSync } from '../support/ports';
 
 const USERS = 1000;
 const ATTEMPTS = 2000;
 const SEATS = 300;
 const CONCURRENCY = 200;
-
-/** 2,000 attempts from 1,000 users, each user twice; a quarter of users send both with one Idempotency-Key. */
-function attempts(
-  users: { id: number; token: string }[],
-): { token: string; headers: Record<string, string> }[] {
-  const list: { token: string; headers: Record<string, string> }[] = [];
-  for (let i = 0; i < ATTEMPTS; i++) {
-    const user = users[i % users.length];
-    list.push({
-      token: user.token,
-      headers: user.id % 4 === 0 ? { 'idempotency-key': `k-${user.id}` } : {},
-    });
-  }
-  return list.sort(() => Math.random() - 0.5);
-}
-
-/** Both requests sent with one Idempotency-Key were answered with one booking id, even across API processes. */
-function assertOneBookingPerKey(
-  list: { headers: Record<string, string> }[],
-  answers: Answer[],
-): void {
-  const idsByKey = new Map<string, Set<string>>();
-  list.forEach(({ headers }, i) => {
-    const key = headers['idempotency-key'];
-    if (key && answers[i].id && answers[i].status < 300) {
-      idsByKey.set(key, (idsByKey.get(key) ?? new Set()).add(answers[i].id));
-    }
-  });
-  assert.ok(idsByKey.size > 0, 'some requests carried a key');
-  for (const [key, ids] of idsByKey) {
-    assert.equal(ids.size, 1, `${key} answered with ${[...ids].join(', ')}`);
-  }
-}
-
-function summarise(answers: Answer[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  answers.forEach(
-    (a) =>
-      (out[`${a.status} ${a.code ?? a.bookingStatus}`] =
-        (out[`${a.status} ${a.code ?? a.bookingStatus}`] ?? 0) + 1),
-  );
-  return out;
-}
 
 for (const strategy of ['redis', 'pg-lock'] as const) {
   describe(`on-sale rush, one process (${strategy})`, () => {
@@ -72,7 +36,7 @@ for (const strategy of ['redis', 'pg-lock'] as const) {
         const goods = await t.newGoods(host, { bookingLimit: SEATS });
         const users = await bulkUsers(t.db, USERS, TEST_JWT_SECRET);
         const url = `${t.url}/api/goods/${goods.id}/bookings`;
-        const list = attempts(users);
+        const list = rushAttempts(users, ATTEMPTS);
         const started = Date.now();
         const answers = await fire(
           list.map((a) => () => postBooking(url, a.token, a.headers)),
@@ -192,7 +156,7 @@ describe('on-sale rush across processes: 2 API + 2 workers, one worker SIGKILLed
     try {
       const goodsId = await hostedGoods(db, SEATS);
       const users = await bulkUsers(db, USERS, secret);
-      const list = attempts(users);
+      const list = rushAttempts(users, ATTEMPTS);
 
       // Kill one worker the moment it holds read-but-unacknowledged entries. The goods row is
       // locked until then, so every writer loop's batch waits inside its transaction and the
@@ -303,7 +267,7 @@ describe('single node, writer in its thread (APP_ROLE=all, the default): rush, m
 
       // 1. A rush on one goods: the thread writes it all, the API thread answers.
       const goodsId = await hostedGoods(db, SEATS);
-      const list = attempts(users);
+      const list = rushAttempts(users, ATTEMPTS);
       const answers = await fire(
         list.map((a) => () => postBooking(url(goodsId), a.token, a.headers)),
         CONCURRENCY,

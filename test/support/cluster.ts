@@ -1,0 +1,221 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import Redis from 'ioredis';
+import pg from 'pg';
+
+import { createRedis } from '../../src/redis/redis.module';
+import type { ScriptedRedis } from '../../src/redis/scripts';
+import { TEST_JWT_SECRET } from './app';
+
+const run = promisify(execFile);
+const CLI = join(__dirname, '..', '..', '..', 'scripts', 'cluster.mjs');
+/** Ports a cluster takes from its base (scripts/lib/cluster.mjs portLayout). */
+const PORTS_PER_CLUSTER = 12;
+/** REDIS_KEY_PREFIX's default: the cluster has a Redis of its own. */
+export const KEY_PREFIX = 'tn:';
+
+export interface PartStatus {
+  name: string;
+  role: string | null;
+  pid: number | null;
+  address: string | null;
+  healthy: boolean;
+}
+
+interface Ports {
+  haproxy: number;
+  stats: number;
+  apis: number[];
+  postgres: number[];
+  pgpool: number;
+  redis: number;
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A base port with the next PORTS_PER_CLUSTER ports all free. */
+async function freePortBase(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 2_000) * PORTS_PER_CLUSTER;
+    const ports = Array.from({ length: PORTS_PER_CLUSTER }, (_, i) => base + i);
+    if ((await Promise.all(ports.map(portFree))).every(Boolean)) {
+      return base;
+    }
+  }
+  throw new Error('no free range of ports for a cluster');
+}
+
+/**
+ * A whole cluster of this test file's own (`npm run cluster` in a temporary directory, on
+ * ports of its own), with clients for auditing it: PostgreSQL through Pgpool-II and Redis.
+ */
+export class TestCluster {
+  readonly url: string;
+  readonly db: pg.Pool;
+  /** The service's Redis with its key prefix, as the service sees it. */
+  readonly redis: ScriptedRedis;
+  /** The same Redis without a prefix, for commands ioredis does not prefix (XINFO). */
+  readonly rawRedis: Redis;
+
+  private constructor(
+    readonly dir: string,
+    readonly ports: Ports,
+  ) {
+    this.url = `http://127.0.0.1:${ports.haproxy}`;
+    this.db = new pg.Pool({
+      connectionString: `postgres://postgres@127.0.0.1:${ports.pgpool}/ticketnest?application_name=ticketnest`,
+      max: 4,
+    });
+    // Failovers end connections: a query fails, the pool makes a new one.
+    this.db.on('error', () => undefined);
+    this.redis = createRedis(`redis://127.0.0.1:${ports.redis}`, KEY_PREFIX);
+    this.redis.on('error', () => undefined); // Redis is restarted on purpose
+    this.rawRedis = new Redis(`redis://127.0.0.1:${ports.redis}`);
+    this.rawRedis.on('error', () => undefined);
+  }
+
+  /**
+   * Why a cluster cannot run here (a package this machine lacks and cannot install), or
+   * undefined when it can.
+   */
+  static unavailableSync(): string | undefined {
+    const check = spawnSync(process.execPath, [CLI, 'check'], { encoding: 'utf8' });
+    return check.status === 0
+      ? undefined
+      : `the cluster tests need Debian's packages: ${check.stderr.trim()}`;
+  }
+
+  static async up(env: Record<string, string> = {}): Promise<TestCluster> {
+    const dir = mkdtempSync(join(tmpdir(), 'tn-cluster-'));
+    chmodSync(dir, 0o755); // its PostgreSQL servers run as the postgres user
+    const base = await freePortBase();
+    const cluster = new TestCluster(
+      dir,
+      JSON.parse(
+        (await TestCluster.cli(dir, ['up', '--ports', String(base)], env)).clusterJson,
+      ) as Ports,
+    );
+    return cluster;
+  }
+
+  private static async cli(
+    dir: string,
+    args: string[],
+    env: Record<string, string> = {},
+  ): Promise<{ stdout: string; clusterJson: string }> {
+    const { stdout } = await run(process.execPath, [CLI, ...args, '--dir', dir], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'warn',
+        JWT_SECRET: TEST_JWT_SECRET,
+        SEED_DEMO_DATA: 'false',
+        // A dead writer's entries are claimed after 1 s, not 10.
+        WORKER_CLAIM_IDLE: '1s',
+        ...env,
+      },
+      maxBuffer: 16 * 1024 * 1024,
+    }).catch((error: { stderr?: string; message: string }) => {
+      throw new Error(`cluster ${args.join(' ')}: ${error.stderr ?? error.message}`);
+    });
+    const json = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as {
+      ports: unknown;
+    };
+    return { stdout, clusterJson: JSON.stringify(json.ports) };
+  }
+
+  async status(): Promise<PartStatus[]> {
+    const { stdout } = await TestCluster.cli(this.dir, ['status', '--json']);
+    return JSON.parse(stdout) as PartStatus[];
+  }
+
+  async part(name: string): Promise<PartStatus> {
+    const part = (await this.status()).find((p) => p.name === name);
+    if (!part) {
+      throw new Error(`no part ${name}`);
+    }
+    return part;
+  }
+
+  /** The PostgreSQL node in a role now (primary, standby…). */
+  async nodesIn(role: string): Promise<PartStatus[]> {
+    return (await this.status()).filter((p) => p.name.startsWith('postgres-') && p.role === role);
+  }
+
+  /**
+   * SIGKILL a part at once: for PostgreSQL its postmaster and every backend, as when its host
+   * dies (a postmaster killed alone leaves backends that finish their work).
+   */
+  async kill(name: string): Promise<number> {
+    const { pid } = await this.part(name);
+    if (!pid) {
+      throw new Error(`${name} is not running`);
+    }
+    const children = name.startsWith('postgres-') ? childrenOf(pid) : [];
+    process.kill(pid, 'SIGKILL');
+    children.forEach((child) => {
+      try {
+        process.kill(child, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    });
+    return pid;
+  }
+
+  async start(name: string): Promise<void> {
+    await TestCluster.cli(this.dir, ['start', name]);
+  }
+
+  async stop(name: string): Promise<void> {
+    await TestCluster.cli(this.dir, ['stop', name]);
+  }
+
+  async cluster(...args: string[]): Promise<string> {
+    return (await TestCluster.cli(this.dir, args)).stdout;
+  }
+
+  /** Stop everything and remove the directory: nothing of the test is left behind. */
+  async down(): Promise<void> {
+    await this.db.end().catch(() => undefined);
+    this.redis.disconnect();
+    this.rawRedis.disconnect();
+    await TestCluster.cli(this.dir, ['down']).catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** A part's log, for a failed assertion's message. */
+  log(part: string): string {
+    const file = join(this.dir, 'service', `${part}.log`);
+    try {
+      return readFileSync(file, 'utf8').slice(-4000);
+    } catch {
+      return '';
+    }
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
