@@ -363,23 +363,57 @@ export class Cluster {
   }
 
   /**
-   * Which node is the primary by the data on disk: of the nodes that are not standbys, the one
-   * on the newest timeline (a promoted standby moved to a new one). The others are old
-   * primaries: fenced until rejoined.
+   * Which node is the primary. A running node that is out of recovery and takes writes is it
+   * (right after a promotion the control file may still name the old timeline). With none
+   * running: of the nodes that are not standbys, the one on the newest timeline (a promoted
+   * standby moved to a new one). The others are old primaries: fenced until rejoined.
    */
   pgRoles() {
     const nodes = this.pgNodes().filter((n) => existsSync(join(n.data, 'PG_VERSION')));
     const standbys = nodes.filter((n) => existsSync(join(n.data, 'standby.signal')));
-    const primaries = nodes
-      .filter((n) => !standbys.includes(n))
-      .map((n) => ({ node: n, timeline: this.timeline(n) }))
-      .sort((a, b) => b.timeline - a.timeline);
+    const candidates = nodes.filter((n) => !standbys.includes(n));
+    const live = candidates.find((n) => this.liveRole(n) === 'primary');
+    const primaries = live
+      ? [live, ...candidates.filter((n) => n !== live)]
+      : candidates
+          .map((n) => ({ node: n, timeline: this.timeline(n) }))
+          .sort((a, b) => b.timeline - a.timeline)
+          .map((p) => p.node);
     return {
-      primary: primaries[0]?.node,
-      fenced: primaries.slice(1).map((p) => p.node),
+      primary: primaries[0],
+      fenced: primaries.slice(1),
       standbys,
       missing: this.pgNodes().filter((n) => !nodes.some((m) => m.name === n.name)),
     };
+  }
+
+  /** primary, standby or fenced, asked of the running node; undefined when it is not running. */
+  liveRole(node) {
+    if (this.pgPid(node) === undefined) {
+      return undefined;
+    }
+    const result = this.pgRun(
+      'psql',
+      [
+        '-X',
+        '-A',
+        '-t',
+        '-h',
+        node.home,
+        '-p',
+        String(node.port),
+        '-U',
+        'postgres',
+        '-d',
+        'postgres',
+        '-c',
+        `SELECT CASE WHEN pg_is_in_recovery() THEN 'standby'
+                     WHEN current_setting('default_transaction_read_only') = 'on' THEN 'fenced'
+                     ELSE 'primary' END`,
+      ],
+      { allowFailure: true },
+    );
+    return result.status === 0 ? result.stdout.trim() : undefined;
   }
 
   /** Every PostgreSQL node running, in its role; repmgrd beside each but the fenced ones. */
@@ -420,6 +454,8 @@ export class Cluster {
       this.cloneStandby(node, primary, say);
     }
     for (const node of fenced) {
+      // Its repmgrd (still running when only PostgreSQL died) would act for an old primary.
+      this.stopRepmgrd(node);
       if (this.pgPid(node) === undefined) {
         say(
           `${node.name}: an old primary: starting fenced (read-only); \`npm run cluster -- rejoin ${node.name}\` makes it a standby`,
@@ -461,9 +497,65 @@ export class Cluster {
       this.pgStart(node);
     }
     this.startRepmgrd(node);
+    this.attachStandbys(say);
   }
 
   // ---- Pgpool-II, Redis ----------------------------------------------------------------
+
+  /**
+   * Attach to Pgpool-II every standby that streams but is detached: one restarted or rejoined
+   * while Pgpool ran. (auto_failback does it too, but not for a node detached before Pgpool's
+   * own start.) An old primary streams from nobody, so it is never attached.
+   */
+  attachStandbys(say) {
+    const files = this.pgpoolFiles();
+    if (!alive(readPid(files.pid))) {
+      return;
+    }
+    const shown = spawnSync(
+      'psql',
+      [
+        '-X',
+        '-A',
+        '-t',
+        '-F',
+        ' ',
+        '-h',
+        HOST,
+        '-p',
+        String(this.ports.pgpool),
+        '-U',
+        'postgres',
+        '-d',
+        'postgres',
+        '-c',
+        'SHOW pool_nodes',
+      ],
+      { encoding: 'utf8' },
+    );
+    if (shown.status !== 0) {
+      return;
+    }
+    const passFile = join(files.home, 'pcppass');
+    writeFileSync(passFile, `${HOST}:${this.ports.pcp}:pcp:${this.secret('pcp-password')}\n`, {
+      mode: 0o600,
+    });
+    for (const line of shown.stdout.trim().split('\n')) {
+      const [id, , port, status] = line.split(' ');
+      const node = this.pgNodes().find((n) => String(n.port) === port);
+      if (node && status === 'down' && this.liveRole(node) === 'standby') {
+        say(`pgpool: attaching ${node.name}`);
+        spawnSync(
+          'pcp_attach_node',
+          ['-h', HOST, '-p', String(this.ports.pcp), '-U', 'pcp', '-w', '-n', id],
+          {
+            env: { ...process.env, PCPPASSFILE: passFile },
+            stdio: 'ignore',
+          },
+        );
+      }
+    }
+  }
 
   pgpoolFiles() {
     const home = this.path('pgpool');
@@ -510,6 +602,16 @@ export class Cluster {
     const pcpPassword = this.secret('pcp-password');
     this.pgFile(files.pcp, `pcp:${createHash('md5').update(pcpPassword).digest('hex')}\n`);
     this.pgFile(files.hba, 'host all all 127.0.0.1/32 trust\nlocal all all trust\n');
+    // Which nodes Pgpool-II starts with attached: the primary and the streaming standbys, never
+    // an old primary (its pgpool_status would otherwise keep a node that was down once
+    // detached for good: auto_failback re-attaches only nodes it detached itself).
+    const { primary } = this.pgRoles();
+    this.pgFile(
+      join(files.home, 'pgpool_status'),
+      this.pgNodes()
+        .map((n) => (n.name === primary?.name || this.liveRole(n) === 'standby' ? 'up' : 'down'))
+        .join('\n') + '\n',
+    );
     say('pgpool: starting');
     this.launch('pgpool', ['-n', '-f', files.conf, '-F', files.pcp, '-a', files.hba], {
       log: files.log,
@@ -790,6 +892,7 @@ export class Cluster {
       case 'postgres':
       case 'repmgrd':
         this.upPostgres(say);
+        this.attachStandbys(say);
         break;
       case 'redis':
         this.upRedis(say);
