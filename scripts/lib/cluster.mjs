@@ -479,25 +479,51 @@ export class Cluster {
       throw new Error(`${name} is the primary: nothing to rejoin`);
     }
     this.stopRepmgrd(node);
-    if (this.pgPid(node) === undefined) {
-      // A crashed node must finish crash recovery before pg_rewind will read it.
-      this.pgStart(node, { fenced: true });
-    }
-    this.pgStop(node);
-    say(`${name}: rewinding and following ${primary.name}`);
-    this.repmgr(node, [
-      'node',
-      'rejoin',
-      '-d',
-      `host=${HOST} port=${primary.port} user=repmgr dbname=repmgr`,
-      '--force-rewind',
-      '--no-wait',
-    ]);
-    if (this.pgPid(node) === undefined) {
+    if (!this.rewind(node, primary, say)) {
+      // A node that cannot be rewound (one started as a standby on its diverged WAL before
+      // it was rewound) is copied afresh: slower, never wrong.
+      say(`${name}: could not be rewound; cloning it from ${primary.name} instead`);
+      this.pgStop(node, 'immediate');
+      this.cloneStandby(node, primary, say);
+    } else if (this.pgPid(node) === undefined) {
       this.pgStart(node);
     }
     this.startRepmgrd(node);
     this.attachStandbys(say);
+  }
+
+  /** repmgr node rejoin with pg_rewind; false when it could not be done. */
+  rewind(node, primary, say) {
+    try {
+      if (this.pgPid(node) === undefined) {
+        // A crashed node must finish crash recovery before pg_rewind will read it.
+        this.pgStart(node, { fenced: true });
+      }
+      this.pgStop(node);
+      // pg_rewind reads the source's timeline from its control file, which a promoted standby
+      // updates only at its next checkpoint: without one it sees "the same timeline", rewinds
+      // nothing, and the node can never follow.
+      this.psql(primary, 'CHECKPOINT');
+      say(
+        `${node.name}: rewinding and following ${primary.name} (repmgr's words in ${join(node.home, 'repmgr.log')})`,
+      );
+      this.repmgr(
+        node,
+        [
+          'node',
+          'rejoin',
+          '-d',
+          `host=${HOST} port=${primary.port} user=repmgr dbname=repmgr`,
+          '--force-rewind',
+          '--no-wait',
+          '--verbose',
+        ],
+        { log: join(node.home, 'repmgr.log') },
+      );
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   // ---- Pgpool-II, Redis ----------------------------------------------------------------

@@ -155,9 +155,10 @@ export class TestCluster {
 
   /**
    * SIGKILL a part at once: for PostgreSQL its postmaster and every backend, as when its host
-   * dies (a postmaster killed alone leaves backends that finish their work).
+   * dies (a postmaster killed alone leaves backends that finish their work). Resolves with
+   * the pid and the moment it was killed.
    */
-  async kill(name: string): Promise<number> {
+  async kill(name: string): Promise<{ pid: number; at: number }> {
     const { pid } = await this.part(name);
     if (!pid) {
       throw new Error(`${name} is not running`);
@@ -171,7 +172,7 @@ export class TestCluster {
         // already gone
       }
     });
-    return pid;
+    return { pid, at: Date.now() };
   }
 
   async start(name: string): Promise<void> {
