@@ -11,10 +11,10 @@ run(process.execPath, [
   '-p',
   'tsconfig.build.json',
 ]);
-run(process.execPath, [
-  join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
-  'build',
-  'web',
-  '--logLevel',
-  'warn',
-]);
+// Always a production build: run from inside `npm test` (NODE_ENV=test) Vite would bundle
+// React's development build, half as large again (212 KB gzip against 150).
+run(
+  process.execPath,
+  [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'web', '--logLevel', 'warn'],
+  { env: { ...process.env, NODE_ENV: 'production' } },
+);

@@ -3,6 +3,8 @@
 //   --dir DIR     the cluster's directory (default .cluster/)
 //   --ports BASE  consecutive ports from BASE instead of the documented ones (tests)
 //   --json        status as a JSON array of {name, role, pid, address, healthy}
+//   --monitoring  up: also Prometheus (deploy/prometheus.yml) and the PostgreSQL and Redis
+//                 exporters, from then on part of this cluster
 // Commands: up, status, down, start NAME, stop NAME, rejoin NAME (an old primary → standby),
 // check (the Debian packages are there, installing them as root).
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ const { values, positionals } = parseArgs({
     dir: { type: 'string', default: join(root, '.cluster') },
     ports: { type: 'string' },
     json: { type: 'boolean', default: false },
+    monitoring: { type: 'boolean', default: false },
   },
 });
 const [command = 'status', name] = positionals;
@@ -58,11 +61,14 @@ async function main() {
     case 'up': {
       ensureDependencies();
       ensureBuild();
-      await cluster.up({ say: log });
+      await cluster.up({ say: log, monitoring: values.monitoring });
       process.stdout.write(`${table(await cluster.status())}\n\n`);
       log(
         `ready: ${cluster.publicUrl()}/ (HAProxy stats: http://127.0.0.1:${cluster.ports.stats}/)`,
       );
+      if (cluster.monitoring) {
+        log(`Prometheus: http://127.0.0.1:${cluster.ports.prometheus}/targets`);
+      }
       break;
     }
     case 'status': {

@@ -6,6 +6,8 @@ import { ConfigError } from './config/env.schema';
 import { runMigrations } from './database/data-source';
 import { seedDemoData } from './database/seed';
 import { inWriterThread, WriterThread } from './booking/writer-thread';
+import { labelInstance } from './telemetry/metrics';
+import { serveMetrics } from './telemetry/metrics-server';
 
 /** The configuration, or the process ends naming every bad variable. */
 function configuration(): AppConfig {
@@ -20,8 +22,29 @@ function configuration(): AppConfig {
   }
 }
 
+/** APP_ROLE=worker: the booking writer only, no HTTP port (METRICS_PORT: /metrics alone). */
+async function runWriter(
+  app: Awaited<ReturnType<typeof createApp>>,
+  config: AppConfig,
+  writerThread: boolean,
+): Promise<void> {
+  const log = app.getHttpAdapter().getInstance().log;
+  await app.init();
+  const metricsPort = writerThread ? undefined : config.metricsPort;
+  if (metricsPort !== undefined) {
+    await serveMetrics(config, metricsPort);
+  }
+  log.info(
+    `TicketNest worker running${writerThread ? ' (thread)' : ''} (strategy ${config.bookingStrategy}${metricsPort ? `, metrics on ${metricsPort}` : ''})`,
+  );
+  if (writerThread) {
+    WriterThread.serve(app);
+  }
+}
+
 async function main(): Promise<void> {
   let config = configuration();
+  labelInstance(config.instanceId);
   const writerThread = inWriterThread();
   if (!writerThread) {
     await runMigrations(config.databaseUrl);
@@ -47,14 +70,7 @@ async function main(): Promise<void> {
     );
   }
   if (!config.servesHttp) {
-    // APP_ROLE=worker: the booking writer only, no HTTP port.
-    await app.init();
-    log.info(
-      `TicketNest worker running${writerThread ? ' (thread)' : ''} (strategy ${config.bookingStrategy})`,
-    );
-    if (writerThread) {
-      WriterThread.serve(app);
-    }
+    await runWriter(app, config, writerThread);
     return;
   }
   await app.listen({ port: config.port, host: config.host });

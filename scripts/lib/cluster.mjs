@@ -23,11 +23,8 @@ import { ensureCommand, root, SERVICE_NODE_FLAGS } from './services.mjs';
 const PG_BINDIR = '/usr/lib/postgresql/15/bin';
 const HOST = '127.0.0.1';
 const DEPLOY = join(root, 'deploy');
-const WRITER_COUNT = 2;
-/** Pgpool routes by application_name (deploy/pgpool.conf): the primary for this one… */
+/** Pgpool-II sends every query of this application_name to the primary (deploy/pgpool.conf). */
 const APP_NAME = 'ticketnest';
-/** …and the standbys for this one (DATABASE_READ_URL). */
-const READ_APP_NAME = 'ticketnest-read';
 
 /**
  * Where each part listens. Without a base, the documented addresses (HAProxy on 8080, APIs on
@@ -44,6 +41,9 @@ export function portLayout(base) {
       pcp: 9898,
       redis: 6390,
       prometheus: 9090,
+      postgresExporters: [9187, 9188, 9189],
+      redisExporter: 9121,
+      writers: [3011, 3012],
     };
   }
   return {
@@ -55,6 +55,9 @@ export function portLayout(base) {
     pcp: base + 9,
     redis: base + 10,
     prometheus: base + 11,
+    postgresExporters: [base + 12, base + 13, base + 14],
+    redisExporter: base + 15,
+    writers: [base + 16, base + 17],
   };
 }
 
@@ -73,22 +76,32 @@ export function ensureClusterPackages() {
 }
 
 export class Cluster {
-  /** @param {{dir: string, ports: ReturnType<typeof portLayout>}} settings */
-  constructor({ dir, ports }) {
+  /** @param {{dir: string, ports: ReturnType<typeof portLayout>, monitoring?: boolean}} settings */
+  constructor({ dir, ports, monitoring = false }) {
     this.dir = dir;
     this.ports = ports;
+    this.monitoring = monitoring;
   }
 
   /** The cluster in `dir`: its ports as first chosen, or `ports` for a new one. */
   static open(dir, ports) {
     const file = join(dir, 'cluster.json');
     if (existsSync(file)) {
-      return new Cluster(JSON.parse(readFileSync(file, 'utf8')));
+      const saved = JSON.parse(readFileSync(file, 'utf8'));
+      // Parts added since it was made take this layout's ports.
+      return new Cluster({ ...saved, ports: { ...ports, ...saved.ports } });
     }
     const cluster = new Cluster({ dir, ports });
     mkdirSync(dir, { recursive: true });
-    writeFileSync(file, JSON.stringify({ dir, ports }, null, 2));
+    cluster.save();
     return cluster;
+  }
+
+  save() {
+    writeFileSync(
+      this.path('cluster.json'),
+      JSON.stringify({ dir: this.dir, ports: this.ports, monitoring: this.monitoring }, null, 2),
+    );
   }
 
   path(...parts) {
@@ -688,9 +701,10 @@ export class Cluster {
       role: 'api',
       port,
     }));
-    const writers = Array.from({ length: WRITER_COUNT }, (_, i) => ({
+    const writers = this.ports.writers.map((metricsPort, i) => ({
       name: `writer-${i + 1}`,
       role: 'worker',
+      metricsPort,
     }));
     return [...writers, ...apis];
   }
@@ -702,7 +716,6 @@ export class Cluster {
       INSTANCE_ID: part.name,
       HOST,
       DATABASE_URL: this.databaseUrl(),
-      DATABASE_READ_URL: this.databaseUrl(READ_APP_NAME),
       REDIS_URL: this.redisUrl(),
       // Behind HAProxy: client addresses come from X-Forwarded-For, and the page's origin is
       // HAProxy's, not the instance's own Host.
@@ -716,6 +729,9 @@ export class Cluster {
     };
     if (part.port) {
       env.PORT = String(part.port);
+    }
+    if (part.metricsPort) {
+      env.METRICS_PORT = String(part.metricsPort);
     }
     return env;
   }
@@ -783,9 +799,109 @@ export class Cluster {
     this.launch('haproxy', ['-db', '-f', conf], { log: join(home, 'haproxy.log'), pidFile });
   }
 
+  // ---- monitoring (npm run cluster:up -- --monitoring) -----------------------------------
+
+  monitorParts() {
+    const home = this.path('monitoring');
+    const part = (name, port, ready) => ({
+      name,
+      kind: 'monitor',
+      role: 'monitoring',
+      port,
+      ready,
+      pidFile: join(home, `${name}.pid`),
+      log: join(home, `${name}.log`),
+      address: `${HOST}:${port}`,
+    });
+    return [
+      ...this.ports.postgresExporters.map((port, i) =>
+        part(`postgres-exporter-${i + 1}`, port, '/metrics'),
+      ),
+      part('redis-exporter', this.ports.redisExporter, '/metrics'),
+      part('prometheus', this.ports.prometheus, '/-/ready'),
+    ];
+  }
+
+  /** Prometheus (deploy/prometheus.yml) and the PostgreSQL and Redis exporters. */
+  upMonitoring(say) {
+    ensureCommand('prometheus', 'prometheus', 'Install it: `sudo apt-get install prometheus`.');
+    ensureCommand(
+      'prometheus-postgres-exporter',
+      'prometheus-postgres-exporter',
+      'Install it: `sudo apt-get install prometheus-postgres-exporter`.',
+    );
+    ensureCommand(
+      'prometheus-redis-exporter',
+      'prometheus-redis-exporter',
+      'Install it: `sudo apt-get install prometheus-redis-exporter`.',
+    );
+    const home = this.path('monitoring');
+    mkdirSync(join(home, 'data'), { recursive: true });
+    const targets = (ports) => ports.map((p) => `'${HOST}:${p}'`).join(', ');
+    let auth = '';
+    if (process.env.METRICS_TOKEN) {
+      writeFileSync(join(home, 'metrics-token'), process.env.METRICS_TOKEN, { mode: 0o600 });
+      auth = `    authorization:\n      credentials_file: ${join(home, 'metrics-token')}`;
+    }
+    const conf = join(home, 'prometheus.yml');
+    writeFileSync(
+      conf,
+      this.render('prometheus.yml', {
+        API_TARGETS: targets(this.ports.apis),
+        WRITER_TARGETS: targets(this.ports.writers),
+        HAPROXY_STATS: `${HOST}:${this.ports.stats}`,
+        POSTGRES_EXPORTERS: targets(this.ports.postgresExporters),
+        REDIS_EXPORTER: `${HOST}:${this.ports.redisExporter}`,
+        METRICS_AUTH: auth,
+      }),
+    );
+    const parts = this.monitorParts();
+    const prometheus = parts.pop();
+    const redisExporter = parts.pop();
+    const commands = [
+      // One exporter beside each node, as on separate hosts (one exporter with several
+      // DSNs answers 500: its collectors report each metric once per node under one name).
+      ...parts.map((exporter, i) => [
+        exporter,
+        'prometheus-postgres-exporter',
+        [`--web.listen-address=${exporter.address}`],
+        {
+          DATA_SOURCE_NAME: `postgresql://repmgr@${HOST}:${this.ports.postgres[i]}/repmgr?sslmode=disable`,
+        },
+      ]),
+      [
+        redisExporter,
+        'prometheus-redis-exporter',
+        [`--redis.addr=${this.redisUrl()}`, `--web.listen-address=${redisExporter.address}`],
+        {},
+      ],
+      [
+        prometheus,
+        'prometheus',
+        [
+          `--config.file=${conf}`,
+          `--storage.tsdb.path=${join(home, 'data')}`,
+          `--web.listen-address=${prometheus.address}`,
+          '--storage.tsdb.retention.time=7d',
+        ],
+        {},
+      ],
+    ];
+    for (const [part, command, args, env] of commands) {
+      if (!alive(readPid(part.pidFile))) {
+        say(`${part.name}: starting`);
+        this.launch(command, args, {
+          log: part.log,
+          env: { ...process.env, ...env },
+          pidFile: part.pidFile,
+        });
+      }
+    }
+  }
+
   // ---- whole cluster ----------------------------------------------------------------
 
-  async up({ say }) {
+  async up({ say, monitoring = false }) {
     ensureClusterPackages();
     for (const dir of ['service', 'haproxy']) {
       mkdirSync(this.path(dir), { recursive: true });
@@ -806,15 +922,37 @@ export class Cluster {
     for (const part of this.serviceParts()) {
       this.startService(part);
     }
-    for (const port of this.ports.apis) {
+    for (const part of this.serviceParts()) {
+      const port = part.port ?? part.metricsPort;
       await waitFor(
-        `the API on ${port}`,
+        part.name,
         () => httpOk(`http://${HOST}:${port}/health/live`),
         60_000,
+        this.path('service', `${part.name}.log`),
       );
     }
     this.upHaproxy(say);
-    await waitFor('HAProxy', () => httpOk(`${this.publicUrl()}/health/ready`), 30_000);
+    await waitFor(
+      'HAProxy',
+      () => httpOk(`${this.publicUrl()}/health/ready`),
+      30_000,
+      this.path('haproxy', 'haproxy.log'),
+    );
+    if (monitoring && !this.monitoring) {
+      this.monitoring = true;
+      this.save();
+    }
+    if (this.monitoring) {
+      this.upMonitoring(say);
+      for (const part of this.monitorParts()) {
+        await waitFor(
+          part.name,
+          () => httpOk(`http://${part.address}${part.ready}`),
+          30_000,
+          part.log,
+        );
+      }
+    }
   }
 
   /** Every part, in start order. */
@@ -839,7 +977,7 @@ export class Cluster {
         part: p,
         role: p.role === 'api' ? 'api' : 'writer',
         pidFile: this.partPidFile(p.name),
-        address: p.port ? `${HOST}:${p.port}` : null,
+        address: `${HOST}:${p.port ?? p.metricsPort}`,
       })),
       {
         name: 'haproxy',
@@ -848,6 +986,7 @@ export class Cluster {
         pidFile: this.path('haproxy', 'haproxy.pid'),
         address: `${HOST}:${this.ports.haproxy}`,
       },
+      ...(this.monitoring ? this.monitorParts() : []),
     ];
   }
 
@@ -901,11 +1040,9 @@ export class Cluster {
       case 'haproxy':
         return { ...base, address, healthy: await httpOk(`${this.publicUrl()}/health/live`) };
       case 'service':
-        return {
-          ...base,
-          address,
-          healthy: address ? await httpOk(`http://${address}/health/live`) : true,
-        };
+        return { ...base, address, healthy: await httpOk(`http://${address}/health/live`) };
+      case 'monitor':
+        return { ...base, address, healthy: await httpOk(`http://${address}${part.ready}`) };
       default:
         return { ...base, address, healthy: true };
     }
@@ -934,6 +1071,9 @@ export class Cluster {
         break;
       case 'haproxy':
         this.upHaproxy(say);
+        break;
+      case 'monitor':
+        this.upMonitoring(say);
         break;
     }
   }
@@ -1015,11 +1155,15 @@ async function stopPid(pid, graceMs = 15_000) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what, check, timeoutMs) {
+/** Until `check` holds; else an error naming `what`, with the end of its `log` when given. */
+async function waitFor(what, check, timeoutMs, log) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check().catch(() => false))) {
     if (Date.now() > deadline) {
-      throw new Error(`${what} is not ready after ${timeoutMs / 1000} s`);
+      const tail = log && existsSync(log) ? readFileSync(log, 'utf8').slice(-1500) : '';
+      throw new Error(
+        `${what} is not ready after ${timeoutMs / 1000} s${tail ? ` (end of ${log}:\n${tail})` : ''}`,
+      );
     }
     await sleep(250);
   }

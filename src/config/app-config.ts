@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 import { projectRoot } from '../project-root';
@@ -35,6 +36,8 @@ export class AppConfig {
   readonly host: string;
   readonly databaseUrl: string;
   readonly databasePoolSize: number;
+  readonly instanceId: string;
+  readonly metricsPort?: number;
   readonly redisUrl: string;
   readonly redisKeyPrefix: string;
   readonly jwtSecret: string;
@@ -81,6 +84,8 @@ export class AppConfig {
     this.host = env.HOST ?? (env.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1');
     this.databaseUrl = env.DATABASE_URL;
     this.databasePoolSize = env.DATABASE_POOL_SIZE;
+    this.instanceId = env.INSTANCE_ID ?? `${hostname()}-${process.pid}`;
+    this.metricsPort = env.METRICS_PORT;
     this.redisUrl = env.REDIS_URL;
     this.redisKeyPrefix = env.REDIS_KEY_PREFIX;
     this.jwtSecret = env.JWT_SECRET ?? developmentSecret().secret;

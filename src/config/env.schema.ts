@@ -185,6 +185,19 @@ export const envVariables = {
     schema: duration.default('5m'),
     description: 'lifetime of cached goods reads',
   },
+  INSTANCE_ID: {
+    schema: z
+      .string()
+      .regex(/^[\w.-]{1,64}$/)
+      .optional(),
+    description:
+      'name of this process in metrics (label instance_id on every series) and logs, such as api-1 (default: the host name and pid)',
+  },
+  METRICS_PORT: {
+    schema: int(1, 65535).optional(),
+    description:
+      'APP_ROLE=worker: serve /metrics and /health/live on this port (a writer has no HTTP port otherwise)',
+  },
   APP_ROLE: {
     schema: z.enum(['all', 'api', 'worker']).default('all'),
     description:

@@ -37,13 +37,18 @@ export class Sql {
       return (await on.query<T>(text, params)).rows;
     }
     const client = await this.connect();
+    // A checked-out client whose connection dies emits 'error'; with no listener that would
+    // end the process (pg-pool listens only while a client is idle).
     let broken: Error | undefined;
+    const onError = (error: Error) => (broken = error);
+    client.on('error', onError);
     try {
       return (await client.query<T>(text, params)).rows;
     } catch (error) {
-      broken = databaseUnavailable(error) ? (error as Error) : undefined;
+      broken ??= databaseUnavailable(error) ? (error as Error) : undefined;
       throw error;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }

@@ -5,6 +5,14 @@ import type { FastifyInstance } from 'fastify';
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 
+/**
+ * Every series of this process carries `instance_id` (INSTANCE_ID: api-1, writer-2…), so one
+ * Prometheus tells the instances of a cluster apart whatever address it scraped them at.
+ */
+export function labelInstance(instanceId: string): void {
+  registry.setDefaultLabels({ instance_id: instanceId });
+}
+
 export const httpDuration = new Histogram({
   name: 'http_request_duration_seconds',
   help: 'HTTP request duration by method, route pattern and status',

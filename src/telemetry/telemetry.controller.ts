@@ -1,5 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-
 import {
   Controller,
   Get,
@@ -37,13 +35,8 @@ import { Authenticated } from '../auth/auth-user';
 import { PRIVATE_NO_STORE } from '../common/cache-control';
 import { Role } from '../users/user.entity';
 import { opsSummary, OpsSummaryDto } from './ops-summary';
+import { metricsAllowed } from './metrics-access';
 import { registry } from './metrics';
-
-/** Compared in constant time, whatever the lengths (both sides hashed first). */
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (v: string) => createHash('sha256').update(v).digest();
-  return timingSafeEqual(digest(given), digest(expected));
-}
 
 @ApiTags('ops')
 @Controller()
@@ -162,8 +155,7 @@ export class TelemetryController {
     description: 'METRICS_TOKEN is set and not given',
   })
   metrics(@Headers('authorization') authorization: string | undefined): Promise<string> {
-    const token = this.config.metricsToken;
-    if (token !== undefined && !sameSecret(authorization ?? '', `Bearer ${token}`)) {
+    if (!metricsAllowed(this.config.metricsToken, authorization)) {
       throw new AppError(ErrorCode.Unauthorized);
     }
     return processMetrics();

@@ -81,7 +81,7 @@ describe(
     let c: TestCluster;
     let users: BulkUser[];
     before(async () => {
-      c = await TestCluster.up();
+      c = await TestCluster.up({}, ['--monitoring']);
       users = await bulkUsers(c.db, 2500, TEST_JWT_SECRET);
     });
     after(async () => {
@@ -120,6 +120,51 @@ describe(
         ['quorum', 'quorum'],
         'both standbys are synchronous candidates (ANY 1)',
       );
+    });
+
+    it('Prometheus scrapes every API, writer, HAProxy and the PostgreSQL and Redis exporters', async () => {
+      const prometheus = `http://127.0.0.1:${c.ports.prometheus}`;
+      type Target = {
+        labels: { job: string; instance: string };
+        health: string;
+        lastError: string;
+      };
+      let targets: Target[] = [];
+      await eventually('every target is up', async () => {
+        const body = (await (await fetch(`${prometheus}/api/v1/targets`)).json()) as {
+          data: { activeTargets: Target[] };
+        };
+        targets = body.data.activeTargets;
+        return targets.length > 0 && targets.every((t) => t.health === 'up');
+      }).catch((error: Error) => {
+        throw new Error(`${error.message}: ${JSON.stringify(targets)}`);
+      });
+      const jobs = targets.map((t) => t.labels.job).sort();
+      assert.deepEqual(jobs, [
+        'haproxy',
+        'postgres',
+        'postgres',
+        'postgres',
+        'redis',
+        'ticketnest-api',
+        'ticketnest-api',
+        'ticketnest-api',
+        'ticketnest-writer',
+        'ticketnest-writer',
+      ]);
+      // Every instance's series carry its instance id.
+      for (const [name, port] of [
+        ['api-1', c.ports.apis[0]],
+        ['writer-2', c.ports.writers[1]],
+      ] as const) {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        assert.match(
+          text,
+          new RegExp(`process_cpu_seconds_total\\{instance_id="${name}"\\}`),
+          name,
+        );
+      }
+      assert.ok((await c.part('prometheus')).healthy);
     });
 
     it('a rush through HAProxy: 5,000 attempts on 1,000 seats → exactly 1,000, nobody twice, Redis = PostgreSQL', async () => {

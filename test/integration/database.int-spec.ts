@@ -5,8 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 
 import { migrations, runMigrations } from '../../src/database/data-source';
+import { databaseUnavailable } from '../../src/database/failure-kind';
 import { DEMO_ACCOUNTS, seedDemoData } from '../../src/database/seed';
-import { testEnv, withDatabase } from '../support/env';
+import { Sql } from '../../src/database/sql';
+import { freshDatabaseUrl, testEnv, withDatabase } from '../support/env';
 
 /** An empty database (no template): what a first start sees. */
 async function emptyDatabase(): Promise<string> {
@@ -145,6 +147,37 @@ describe('demo seed', () => {
       assert.equal(await seedDemoData(url), false);
     } finally {
       await db.end();
+    }
+  });
+});
+
+describe('Sql on a connection that dies mid-statement', () => {
+  it('rejects the statement as unavailable, drops the connection, and the process lives on', async () => {
+    const url = await freshDatabaseUrl();
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const sql = Sql.onPool(pool);
+      const sleeping = sql.rows(`SELECT pg_sleep(10) /* doomed */`);
+      // Its backend, found by its statement, terminated from outside (a failover, Pgpool-II
+      // restarting a child); pg may emit 'error' on the checked-out client besides rejecting.
+      for (let i = 0; i < 100; i++) {
+        const { rowCount } = await admin.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE query LIKE '%doomed%' AND pid <> pg_backend_pid()`,
+        );
+        if (rowCount) {
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await assert.rejects(sleeping, (error: unknown) => databaseUnavailable(error));
+      // The broken connection left the pool: the next statement gets a new one.
+      assert.deepEqual(await sql.rows<{ one: number }>('SELECT 1 AS one'), [{ one: 1 }]);
+    } finally {
+      await admin.end();
+      await pool.end();
     }
   });
 });

@@ -15,7 +15,7 @@ import { TEST_JWT_SECRET } from './app';
 const run = promisify(execFile);
 const CLI = join(__dirname, '..', '..', '..', 'scripts', 'cluster.mjs');
 /** Ports a cluster takes from its base (scripts/lib/cluster.mjs portLayout). */
-const PORTS_PER_CLUSTER = 12;
+const PORTS_PER_CLUSTER = 18;
 /** REDIS_KEY_PREFIX's default: the cluster has a Redis of its own. */
 export const KEY_PREFIX = 'tn:';
 
@@ -31,9 +31,11 @@ interface Ports {
   haproxy: number;
   stats: number;
   apis: number[];
+  writers: number[];
   postgres: number[];
   pgpool: number;
   redis: number;
+  prometheus: number;
 }
 
 function portFree(port: number): Promise<boolean> {
@@ -96,17 +98,26 @@ export class TestCluster {
       : `the cluster tests need Debian's packages: ${check.stderr.trim()}`;
   }
 
-  static async up(env: Record<string, string> = {}): Promise<TestCluster> {
+  /** `flags`: cluster:up's own, such as --monitoring. */
+  static async up(env: Record<string, string> = {}, flags: string[] = []): Promise<TestCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'tn-cluster-'));
     chmodSync(dir, 0o755); // its PostgreSQL servers run as the postgres user
     const base = await freePortBase();
-    const cluster = new TestCluster(
-      dir,
-      JSON.parse(
-        (await TestCluster.cli(dir, ['up', '--ports', String(base)], env)).clusterJson,
-      ) as Ports,
-    );
-    return cluster;
+    try {
+      const { clusterJson } = await TestCluster.cli(
+        dir,
+        ['up', '--ports', String(base), ...flags],
+        env,
+      );
+      return new TestCluster(dir, JSON.parse(clusterJson) as Ports);
+    } catch (error) {
+      // Whatever did start is stopped: a half-made cluster must not outlive the test.
+      await TestCluster.cli(dir, ['down']).catch(() => undefined);
+      if (!process.env.TN_KEEP_CLUSTER) {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      throw error;
+    }
   }
 
   private static async cli(
@@ -187,12 +198,19 @@ export class TestCluster {
     return (await TestCluster.cli(this.dir, args)).stdout;
   }
 
-  /** Stop everything and remove the directory: nothing of the test is left behind. */
+  /**
+   * Stop everything and remove the directory: nothing of the test is left behind (with
+   * TN_KEEP_CLUSTER=1 the directory and its logs stay, for reading a failure).
+   */
   async down(): Promise<void> {
     await this.db.end().catch(() => undefined);
     this.redis.disconnect();
     this.rawRedis.disconnect();
     await TestCluster.cli(this.dir, ['down']).catch(() => undefined);
+    if (process.env.TN_KEEP_CLUSTER) {
+      process.stderr.write(`cluster kept for reading: ${this.dir}\n`);
+      return;
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 
