@@ -12,8 +12,9 @@
   KEYS[5] this second's rate-limit hash (…bk:w:<epoch second>)
   ARGV[1] nowMs   ARGV[2] idempotency TTL s   ARGV[3] rate limit per second
   ARGV[4] rate hash TTL ms   ARGV[5] PENDING record TTL s
-  ARGV[6..] groups of 7: goodsId, userId, quantity, bookingId, request fingerprint ('' = no
-  idempotency key), idempotency key suffix (userId:hash), idempotency key as sent
+  ARGV[6..] groups of 8: goodsId, userId, quantity, bookingId, request fingerprint ('' = no
+  idempotency key), idempotency key suffix (userId:hash), idempotency key as sent, W3C
+  traceparent of the admitting request ('' = tracing off: the entry then has no tp field)
   Output: groups of 3: code, bookingId or '', detail
     1 admitted (detail: stock left) | 0 replay (the first request's id) | -1 goods not loaded
     -2 sale not open | -3 sale closed | -4 over the per-user limit (detail: max) | -5 sold out
@@ -31,7 +32,7 @@ local goods = {} -- goodsId → { left, max, startsAt, endsAt, taken } or false 
 local out = {}
 local counted = false
 
-local function admit(g, u, qty, id, fingerprint, idemSuffix, idemKey)
+local function admit(g, u, qty, id, fingerprint, idemSuffix, idemKey, tp)
   if fingerprint ~= '' then
     local seen = rcall('GET', KEYS[3] .. idemSuffix)
     if seen then
@@ -63,7 +64,11 @@ local function admit(g, u, qty, id, fingerprint, idemSuffix, idemKey)
   state.left = state.left - qty
   state.taken = state.taken + qty
   rcall('HINCRBY', usersKey, u, qty)
-  rcall('XADD', KEYS[4], '*', 'id', id, 'g', g, 'u', u, 'q', qty, 'k', idemKey, 't', now)
+  if tp == '' then
+    rcall('XADD', KEYS[4], '*', 'id', id, 'g', g, 'u', u, 'q', qty, 'k', idemKey, 't', now)
+  else
+    rcall('XADD', KEYS[4], '*', 'id', id, 'g', g, 'u', u, 'q', qty, 'k', idemKey, 't', now, 'tp', tp)
+  end
   rcall('SET', KEYS[2] .. id, 'PENDING|' .. g .. '|' .. u .. '|' .. qty .. '|', 'EX', ARGV[5])
   if fingerprint ~= '' then
     rcall('SET', KEYS[3] .. idemSuffix, id .. '|' .. fingerprint, 'EX', ARGV[2])
@@ -71,9 +76,9 @@ local function admit(g, u, qty, id, fingerprint, idemSuffix, idemKey)
   return 1, id, state.left
 end
 
-for i = 6, #ARGV, 7 do
+for i = 6, #ARGV, 8 do
   local code, id, detail = admit(ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3],
-    ARGV[i + 4], ARGV[i + 5], ARGV[i + 6])
+    ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7])
   out[#out + 1] = code
   out[#out + 1] = id
   out[#out + 1] = detail

@@ -50,6 +50,9 @@ const HELP = `npm run bench -- [options]
   --json FILE       write the results as JSON (fields in the README)
   --html FILE       write an HTML report with charts (with neither option, both reports go
                     to bench-results/<scenario>-<time>.json and .html)
+  --trace           run the service with OpenTelemetry tracing on, exporting to a local
+                    OTLP/HTTP sink the bench starts (it counts the spans and drops them):
+                    compare with a run without it for tracing's cost
   --profile DIR     run the service under --cpu-prof, profiles into DIR (open them in
                     Chrome DevTools for a flame graph, or: node scripts/bench/profile.mjs DIR)
   --help`;
@@ -74,6 +77,7 @@ const { values: opt } = parseArgs({
     html: { type: 'string' },
     profile: { type: 'string' },
     baseline: { type: 'boolean', default: false },
+    trace: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -127,6 +131,7 @@ function parameters() {
       if (!process.env[name]) problems.push(`--url needs ${name} (the running service's)`);
     if (opt.compare) problems.push('--compare starts its own services; it cannot use --url');
     if (p.writers > 0) problems.push('--writers starts its own processes; it cannot use --url');
+    if (opt.trace) problems.push('--trace starts its own service; it cannot use --url');
   }
   if (problems.length > 0) {
     console.error(`${problems.join('\n')}\n\n${HELP}`);
@@ -494,8 +499,34 @@ async function drive(url, scenario, pids, redis) {
  * The service as `npm start` runs it; with --writers N, an APP_ROLE=api process and N
  * APP_ROLE=worker processes (each ready once it says it runs).
  */
+/**
+ * --trace: a local OTLP/HTTP collector that takes every export and only counts its spans, so
+ * the service pays for making and sending them and nothing else runs.
+ */
+let traceSink;
+async function startTraceSink() {
+  const { createServer } = await import('node:http');
+  const sink = { spans: 0, url: '' };
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      sink.spans += (body.match(/"spanId"/g) ?? []).length;
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  sink.url = `http://127.0.0.1:${server.address().port}`;
+  sink.close = () => new Promise((resolve) => server.close(resolve));
+  return sink;
+}
+
 async function startService(env) {
   const main = join(root, 'dist', 'main.js');
+  if (opt.trace) {
+    traceSink ??= await startTraceSink();
+    env = { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: traceSink.url };
+  }
   const nodeArgs = [
     ...SERVICE_NODE_FLAGS,
     ...(opt.profile ? ['--cpu-prof', `--cpu-prof-dir=${opt.profile}`] : []),
@@ -699,10 +730,20 @@ try {
 } finally {
   await generator.close();
   await infra.stop();
+  await traceSink?.close();
+}
+if (traceSink) {
+  say(`tracing on: ${traceSink.spans} spans reached the sink`);
 }
 const report = summarize({
   scenario: P.scenario,
-  parameters: { ...P, requests: P.requests === Infinity ? null : P.requests, url: P.url ?? null },
+  parameters: {
+    ...P,
+    requests: P.requests === Infinity ? null : P.requests,
+    url: P.url ?? null,
+    trace: opt.trace,
+    spansExported: traceSink?.spans ?? null,
+  },
   machine,
   runs,
 });

@@ -46,7 +46,7 @@ function table(rows) {
 async function main() {
   if (command === 'check') {
     // The packages are here (installed with apt as root when they were not).
-    ensureClusterPackages();
+    ensureClusterPackages({ monitoring: values.monitoring });
     return;
   }
   const cluster = Cluster.open(values.dir, portLayout(base));

@@ -8,6 +8,7 @@ import { seedDemoData } from './database/seed';
 import { inWriterThread, WriterThread } from './booking/writer-thread';
 import { labelInstance } from './telemetry/metrics';
 import { serveMetrics } from './telemetry/metrics-server';
+import { tracing } from './telemetry/tracing';
 
 /** The configuration, or the process ends naming every bad variable. */
 function configuration(): AppConfig {
@@ -45,6 +46,9 @@ async function runWriter(
 async function main(): Promise<void> {
   let config = configuration();
   labelInstance(config.instanceId);
+  if (config.otlpEndpoint) {
+    await tracing.start(config.otlpEndpoint, config.serviceName, config.instanceId);
+  }
   const writerThread = inWriterThread();
   if (!writerThread) {
     await runMigrations(config.databaseUrl);

@@ -63,13 +63,28 @@ export function portLayout(base) {
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
-/** What the cluster needs from Debian, installed with apt when we are root. */
-export function ensureClusterPackages() {
+/**
+ * What the cluster needs from Debian, installed with apt when we are root: the engines, and
+ * with `monitoring` Prometheus and its exporters.
+ */
+export function ensureClusterPackages({ monitoring = false } = {}) {
   const advice = (pkg) => `Install it: \`sudo apt-get install ${pkg}\` (Debian 12 / Ubuntu).`;
-  ensureCommand('haproxy', 'haproxy', advice('haproxy'));
-  ensureCommand('pgpool', 'pgpool2', advice('pgpool2'));
-  ensureCommand('repmgr', 'postgresql-15-repmgr', advice('postgresql-15-repmgr'));
-  ensureCommand('redis-server', 'redis-server', advice('redis-server'));
+  const packages = [
+    ['haproxy', 'haproxy'],
+    ['pgpool', 'pgpool2'],
+    ['repmgr', 'postgresql-15-repmgr'],
+    ['redis-server', 'redis-server'],
+    ...(monitoring
+      ? [
+          ['prometheus', 'prometheus'],
+          ['prometheus-postgres-exporter', 'prometheus-postgres-exporter'],
+          ['prometheus-redis-exporter', 'prometheus-redis-exporter'],
+        ]
+      : []),
+  ];
+  for (const [command, pkg] of packages) {
+    ensureCommand(command, pkg, advice(pkg));
+  }
   if (!existsSync(join(PG_BINDIR, 'initdb'))) {
     throw new Error(`PostgreSQL 15 is not in ${PG_BINDIR}. ${advice('postgresql-15')}`);
   }
@@ -824,17 +839,7 @@ export class Cluster {
 
   /** Prometheus (deploy/prometheus.yml) and the PostgreSQL and Redis exporters. */
   upMonitoring(say) {
-    ensureCommand('prometheus', 'prometheus', 'Install it: `sudo apt-get install prometheus`.');
-    ensureCommand(
-      'prometheus-postgres-exporter',
-      'prometheus-postgres-exporter',
-      'Install it: `sudo apt-get install prometheus-postgres-exporter`.',
-    );
-    ensureCommand(
-      'prometheus-redis-exporter',
-      'prometheus-redis-exporter',
-      'Install it: `sudo apt-get install prometheus-redis-exporter`.',
-    );
+    ensureClusterPackages({ monitoring: true });
     const home = this.path('monitoring');
     mkdirSync(join(home, 'data'), { recursive: true });
     const targets = (ports) => ports.map((p) => `'${HOST}:${p}'`).join(', ');

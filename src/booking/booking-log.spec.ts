@@ -57,6 +57,15 @@ describe('readEntry (a booking log entry, checked field by field)', () => {
     });
   }
 
+  it('carries a traceparent when tracing wrote one, and drops one that does not parse', () => {
+    const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const traced = readEntry(['1-0', fields({ tp })]);
+    assert.ok(traced.ok && traced.booking.traceparent === tp);
+    const garbled = readEntry(['1-0', fields({ tp: 'not a trace' })]);
+    assert.ok(garbled.ok, 'the booking is still written');
+    assert.equal(garbled.ok && garbled.booking.traceparent, undefined);
+  });
+
   it('refuses a deleted entry (no fields) without throwing', () => {
     assert.equal(readEntry(['5-1', null]).ok, false);
   });

@@ -1,4 +1,5 @@
 import { plainId } from '../common/ids';
+import { TRACEPARENT } from '../telemetry/tracing';
 import type { LoggedBooking } from './booking.types';
 
 /** An entry as XREADGROUP / XAUTOCLAIM / XRANGE return it (fields null: deleted meanwhile). */
@@ -15,8 +16,8 @@ export interface RefusedEntry {
 
 export type ReadEntry = { ok: true; booking: LoggedBooking } | ({ ok: false } & RefusedEntry);
 
-/** The fields lua/admit-bookings-5.lua writes, and nothing else. */
-const KNOWN_FIELDS = new Set(['id', 'g', 'u', 'q', 'k', 't']);
+/** The fields lua/admit-bookings-5.lua writes (tp only with tracing on), and nothing else. */
+const KNOWN_FIELDS = new Set(['id', 'g', 'u', 'q', 'k', 't', 'tp']);
 const UUID = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i;
 const EPOCH_MS = /^\d{1,15}$/;
 /** The API accepts 1-255 printable ASCII characters (booking.controller.ts). */
@@ -84,6 +85,9 @@ export function readEntry([streamId, raw]: StreamEntry): ReadEntry {
     return refuse(failed[2], bookingId);
   }
   const k = f.get('k')!;
+  // The request's trace context is for linking spans only: one that does not parse is
+  // dropped, never a reason to refuse the booking.
+  const tp = f.get('tp');
   return {
     ok: true,
     booking: {
@@ -94,6 +98,7 @@ export function readEntry([streamId, raw]: StreamEntry): ReadEntry {
       quantity: Number(f.get('q')),
       idempotencyKey: k === '' ? null : k,
       requestedAtMs: Number(f.get('t')),
+      ...(tp !== undefined && TRACEPARENT.test(tp) ? { traceparent: tp } : {}),
     },
   };
 }

@@ -49,6 +49,8 @@ export interface AdmissionRequest {
   quantity: number;
   bookingId: string;
   idempotencyKey?: string;
+  /** The admitting request's W3C traceparent, carried in the log entry ('' without tracing). */
+  traceparent?: string;
 }
 
 interface QueuedAdmission {
@@ -123,6 +125,7 @@ export class BookingState {
         key ? `${r.goodsId}:${r.quantity}` : '',
         key ? bookingKeys.idempotencySuffix(r.userId, key) : '',
         key ?? '',
+        r.traceparent ?? '',
       );
     }
     let answer: (string | number)[];

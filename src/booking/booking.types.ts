@@ -9,6 +9,8 @@ export interface LoggedBooking {
   quantity: number;
   idempotencyKey: string | null;
   requestedAtMs: number;
+  /** The admitting request's W3C traceparent (tracing on): the writer's batch span links it. */
+  traceparent?: string;
 }
 
 export interface BookingOutcome {

@@ -11,6 +11,7 @@ import type Redis from 'ioredis';
 
 import { AppConfig } from '../config/app-config';
 import { failureKind } from '../database/failure-kind';
+import { tracing } from '../telemetry/tracing';
 import { pgError, Sql } from '../database/sql';
 import { REDIS } from '../redis/redis.module';
 import type { ScriptedRedis } from '../redis/scripts';
@@ -151,10 +152,13 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
           await this.redis.ensureGroup(bookingKeys.log, WRITERS_GROUP);
           grouped = true;
         }
+        const readAt = tracing.enabled ? Date.now() : 0;
         const claimed = await this.claimStale(consumer);
         const entries = claimed.length > 0 ? claimed : await this.readNew(reader, consumer);
         if (entries.length > 0) {
-          await this.process(entries, consumer, claimed.length > 0);
+          await this.traced(entries, readAt, () =>
+            this.process(entries, consumer, claimed.length > 0),
+          );
         }
         // A short batch means we are keeping up: let the next one gather. Each batch costs
         // about ten round trips and a commit whatever its size, so under a steady flow this
@@ -173,6 +177,33 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
         await new Promise((r) => setTimeout(r, 500));
       }
     }
+  }
+
+  /**
+   * With tracing on, a batch is a root span `booking.batch` linked to the trace of each request
+   * it persists, with `booking.log.read` (from `readAt`, the read's start: an empty read makes
+   * no span) and, inside `process`, `booking.batch.write` around each PostgreSQL transaction.
+   */
+  private traced(entries: StreamEntry[], readAt: number, work: () => Promise<void>): Promise<void> {
+    if (!tracing.enabled) {
+      return work();
+    }
+    const traceparents = entries.flatMap(([, fields]) => {
+      const i = fields ? fields.indexOf('tp') : -1;
+      return i >= 0 && i % 2 === 0 && fields ? [fields[i + 1]] : [];
+    });
+    return tracing.rootSpan(
+      'booking.batch',
+      { 'booking.batch.entries': entries.length },
+      traceparents,
+      async () => {
+        tracing.record('booking.log.read', readAt, Date.now(), {
+          'booking.batch.entries': entries.length,
+        });
+        await work();
+      },
+      readAt,
+    );
   }
 
   private async readNew(reader: Redis, consumer: string): Promise<StreamEntry[]> {
@@ -296,7 +327,11 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
     }
     try {
       return {
-        outcomes: await this.repository.persistBatch(bookings, { redelivered }),
+        outcomes: await tracing.inSpan(
+          'booking.batch.write',
+          { 'booking.batch.size': bookings.length, 'booking.batch.redelivered': redelivered },
+          () => this.repository.persistBatch(bookings, { redelivered }),
+        ),
         failed: [],
       };
     } catch (error) {

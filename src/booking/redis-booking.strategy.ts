@@ -6,6 +6,7 @@ import type { AuthUser } from '../auth/auth-user';
 import { AppError } from '../common/app-error';
 import { ErrorCode } from '../common/error-codes';
 import { StockRepository } from '../stock/stock.repository';
+import { tracing } from '../telemetry/tracing';
 import { StockService } from '../stock/stock.service';
 import { answerFor, BookingAnswer, BookingOptions, redisOr503, toDto } from './booking-answers';
 import { BookingEvents } from './booking-events';
@@ -47,12 +48,22 @@ export class RedisBookingStrategy extends BookingStrategy {
       quantity,
       bookingId: randomUUID(),
       idempotencyKey: options.idempotencyKey,
+      traceparent: '',
     };
-    let result = await redisOr503(() => this.state.admit(request));
-    if (result.code === Admission.NotLoaded) {
-      await this.loadGoods(goodsId);
-      result = await redisOr503(() => this.state.admit(request));
-    }
+    const result = await tracing.inSpan(
+      'booking.admit',
+      { 'booking.goods_id': goodsId, 'booking.id': request.bookingId },
+      async () => {
+        // The log entry carries this span's context: the writer's batch links to it.
+        request.traceparent = tracing.traceparent();
+        let admitted = await redisOr503(() => this.state.admit(request));
+        if (admitted.code === Admission.NotLoaded) {
+          await this.loadGoods(goodsId);
+          admitted = await redisOr503(() => this.state.admit(request));
+        }
+        return admitted;
+      },
+    );
     if (result.code === Admission.Admitted) {
       this.metrics.count('ADMITTED');
       const pending: BookingDto = { id: result.bookingId, status: 'PENDING', goodsId, quantity };

@@ -171,10 +171,12 @@ export async function processMetrics(): Promise<string> {
   const theirs = await thread.metrics();
   const shared = new Set(theirs.map((m) => m.name));
   const names = registry.getMetricsAsArray().map((m) => m.name);
-  const ours = await Promise.all(
-    names.filter((name) => shared.has(name)).map((name) => registry.getSingleMetric(name)!.get()),
+  // From the registry, not each metric: only the registry adds the default labels
+  // (instance_id), and without them our half and the thread's would be two series.
+  const ours = ((await registry.getMetricsAsJSON()) as MetricsJson).filter((m) =>
+    shared.has(m.name),
   );
-  const merged = AggregatorRegistry.aggregate([ours as MetricsJson, theirs]);
+  const merged = AggregatorRegistry.aggregate([ours, theirs]);
   const parts = await Promise.all(
     names.filter((name) => !shared.has(name)).map((name) => registry.getSingleMetricAsString(name)),
   );

@@ -37,6 +37,8 @@ export class AppConfig {
   readonly databaseUrl: string;
   readonly databasePoolSize: number;
   readonly instanceId: string;
+  readonly otlpEndpoint?: string;
+  readonly serviceName: string;
   readonly metricsPort?: number;
   readonly redisUrl: string;
   readonly redisKeyPrefix: string;
@@ -86,6 +88,8 @@ export class AppConfig {
     this.databasePoolSize = env.DATABASE_POOL_SIZE;
     this.instanceId = env.INSTANCE_ID ?? `${hostname()}-${process.pid}`;
     this.metricsPort = env.METRICS_PORT;
+    this.otlpEndpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    this.serviceName = env.OTEL_SERVICE_NAME;
     this.redisUrl = env.REDIS_URL;
     this.redisKeyPrefix = env.REDIS_KEY_PREFIX;
     this.jwtSecret = env.JWT_SECRET ?? developmentSecret().secret;

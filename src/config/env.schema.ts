@@ -198,6 +198,15 @@ export const envVariables = {
     description:
       'APP_ROLE=worker: serve /metrics and /health/live on this port (a writer has no HTTP port otherwise)',
   },
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    schema: url(['http:', 'https:']).optional(),
+    description:
+      'OpenTelemetry tracing to this OTLP/HTTP collector (spans go to its /v1/traces: Elastic APM, Jaeger, Tempo…); unset, tracing is off and costs nothing',
+  },
+  OTEL_SERVICE_NAME: {
+    schema: z.string().min(1).max(100).default('ticketnest'),
+    description: 'service.name of the spans',
+  },
   APP_ROLE: {
     schema: z.enum(['all', 'api', 'worker']).default('all'),
     description:

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 
 import Redis from 'ioredis';
@@ -20,6 +19,7 @@ import {
   rushAttempts,
   summarise,
 } from '../support/load';
+import { startMain } from '../support/main-process';
 import { freePortSync } from '../support/ports';
 
 const USERS = 1000;
@@ -80,33 +80,6 @@ for (const strategy of ['redis', 'pg-lock'] as const) {
 // The app's own Redis client, with the app's key prefix.
 import { REDIS as RedisToken } from '../../src/redis/redis.module';
 import { insertGoods, insertHost } from '../../src/database/fixtures';
-
-const MAIN = join(__dirname, '..', '..', 'src', 'main.js');
-
-/**
- * The real entry point as a child process, resolved once its output shows `ready`; rejected
- * if it exits first. `children` collects it for the suite's clean-up.
- */
-function startMain(
-  env: Record<string, string>,
-  ready: string,
-  children: ChildProcess[],
-): Promise<{ child: ChildProcess; out: () => string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(ready)) {
-        resolve({ child, out: () => out });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
-}
 
 /** A host of its own and a goods of `seats` on sale now, by SQL; the goods id. */
 async function hostedGoods(db: pg.Pool, seats: number): Promise<number> {
@@ -294,10 +267,25 @@ describe('single node, writer in its thread (APP_ROLE=all, the default): rush, m
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       const value = (line: RegExp) => Number(line.exec(metrics)?.[1]);
       assert.equal(metrics.match(/^# TYPE booking_outcomes_total /gm)?.length, 1, metrics);
-      assert.equal(value(/^booking_outcomes_total\{code="ADMITTED"\} (\d+)$/m), admitted);
-      assert.equal(value(/^booking_outcomes_total\{code="CONFIRMED"\} (\d+)$/m), SEATS);
-      assert.equal(value(/^booking_admission_to_decision_seconds_count (\d+)$/m), admitted);
-      assert.match(metrics, /^process_cpu_user_seconds_total /m);
+      // One series each, labelled with this process's instance id (both threads share it).
+      assert.equal(
+        value(/^booking_outcomes_total\{code="ADMITTED",instance_id="[^"]+"\} (\d+)$/m),
+        admitted,
+      );
+      assert.equal(
+        value(/^booking_outcomes_total\{code="CONFIRMED",instance_id="[^"]+"\} (\d+)$/m),
+        SEATS,
+      );
+      assert.equal(
+        value(/^booking_admission_to_decision_seconds_count\{instance_id="[^"]+"\} (\d+)$/m),
+        admitted,
+      );
+      assert.equal(
+        metrics.match(/^booking_admission_to_decision_seconds_count/gm)?.length,
+        1,
+        metrics,
+      );
+      assert.match(metrics, /^process_cpu_user_seconds_total\{instance_id="[^"]+"\} /m);
       assert.match(metrics, /^http_request_duration_seconds_bucket\{/m);
 
       // 3. A second rush while the writer's batch waits on a lock of the goods row, and SIGTERM

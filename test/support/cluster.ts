@@ -92,7 +92,9 @@ export class TestCluster {
    * undefined when it can.
    */
   static unavailableSync(): string | undefined {
-    const check = spawnSync(process.execPath, [CLI, 'check'], { encoding: 'utf8' });
+    const check = spawnSync(process.execPath, [CLI, 'check', '--monitoring'], {
+      encoding: 'utf8',
+    });
     return check.status === 0
       ? undefined
       : `the cluster tests need Debian's packages: ${check.stderr.trim()}`;
