@@ -50,6 +50,11 @@ const HELP = `npm run bench -- [options]
   --json FILE       write the results as JSON (fields in the README)
   --html FILE       write an HTML report with charts (with neither option, both reports go
                     to bench-results/<scenario>-<time>.json and .html)
+  --preload-bookings N  with N > 0, each round runs every strategy twice: on an empty
+                    database and on one with a history of N confirmed bookings on goods whose
+                    sales ended (by bulk SQL, off the clock; target '<strategy> history'),
+                    and reports each service's start-up time
+  --preload-users M  the history's users (default N / 10, at least 1,000)
   --trace           run the service with OpenTelemetry tracing on, exporting to a local
                     OTLP/HTTP sink the bench starts (it counts the spans and drops them):
                     compare with a run without it for tracing's cost
@@ -78,6 +83,8 @@ const { values: opt } = parseArgs({
     profile: { type: 'string' },
     baseline: { type: 'boolean', default: false },
     trace: { type: 'boolean', default: false },
+    'preload-bookings': { type: 'string', default: '0' },
+    'preload-users': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -114,7 +121,13 @@ function parameters() {
     durationSeconds: opt.duration || sustained ? int('duration', opt.duration ?? 60, 1) : undefined,
     rate: opt.rate || sustained ? int('rate', opt.rate ?? 10_000, 1) : undefined,
     url: opt.url,
+    preloadBookings: int('preload-bookings', opt['preload-bookings'], 0),
   };
+  p.preloadUsers = opt['preload-users']
+    ? int('preload-users', opt['preload-users'], 1000)
+    : Math.max(1000, Math.ceil(p.preloadBookings / 10));
+  if (p.url && p.preloadBookings > 0)
+    problems.push('--preload-* builds its own databases; it cannot use --url');
   p.requests = opt.requests
     ? int('requests', opt.requests, 1)
     : p.rate && p.durationSeconds
@@ -152,7 +165,7 @@ const { auditRun, waitForLogDrained } = load(join(root, 'dist', 'booking', 'audi
 const { stockKeys } = load(join(root, 'dist', 'stock', 'stock.keys.js'));
 const { bookingKeys } = load(join(root, 'dist', 'booking', 'booking.keys.js'));
 const { goodsCacheKeys } = load(join(root, 'dist', 'goods', 'goods.cache.js'));
-const { insertGoods, insertHost, insertUsers } = load(
+const { insertGoods, insertHistory, insertHost, insertUsers } = load(
   join(root, 'dist', 'database', 'fixtures.js'),
 );
 
@@ -563,14 +576,15 @@ async function startService(env) {
 }
 
 /** One round of the scenario against one strategy, on a service of its own (or --url). */
-async function scenarioRun(strategy, round, infra) {
+/** One round of the scenario; `history`: on a database preloaded with --preload-bookings. */
+async function scenarioRun(strategy, round, infra, history = false) {
   let databaseUrl = process.env.DATABASE_URL;
   let dbName;
   let prefix = process.env.REDIS_KEY_PREFIX ?? 'tn:';
   let secret = process.env.JWT_SECRET;
   const redisUrl = P.url ? process.env.REDIS_URL : infra.redisUrl;
   if (!P.url) {
-    dbName = `tn_bench_${runId}_${strategy.replace('-', '')}_${round}`;
+    dbName = `tn_bench_${runId}_${strategy.replace('-', '')}_${round}${history ? '_h' : ''}`;
     await createDatabaseIfMissing(infra.adminUrl, dbName);
     databaseUrl = withDatabase(infra.adminUrl, dbName);
     await runMigrations(databaseUrl);
@@ -583,7 +597,18 @@ async function scenarioRun(strategy, round, infra) {
   // client's error (servers stopped by Ctrl-C) would otherwise crash the bench with a trace.
   db.on('error', () => undefined);
   redis.on('error', () => undefined);
+  let preloadSeconds = null;
+  if (history) {
+    const started = Date.now();
+    await insertHistory(db, { users: P.preloadUsers, bookings: P.preloadBookings });
+    await db.query('CHECKPOINT');
+    preloadSeconds = Math.round((Date.now() - started) / 100) / 10;
+    say(
+      `preloaded ${P.preloadBookings} bookings of ${P.preloadUsers} users in ${preloadSeconds} s`,
+    );
+  }
   const prepared = await prepare(db, secret);
+  const startingAt = Date.now();
   const service = P.url
     ? { url: P.url, pids: [], stop: async () => undefined }
     : await startService({
@@ -596,6 +621,8 @@ async function scenarioRun(strategy, round, infra) {
         LOG_LEVEL: 'warn',
         SEED_DEMO_DATA: 'false',
       });
+  // Spawn to ready: migrations checked, Redis state rebuilt for unended sales, listening.
+  const startupMs = P.url ? null : Date.now() - startingAt;
   try {
     const spec = { name: P.scenario, goodsIds: prepared.goodsIds, tokens: prepared.tokens };
     const warmGoods = P.scenario === 'read' ? prepared.goodsIds : prepared.warmGoodsIds;
@@ -643,9 +670,11 @@ async function scenarioRun(strategy, round, infra) {
     }
     const books = P.scenario !== 'read';
     return {
-      target: strategy,
+      target: history ? `${strategy} history` : strategy,
       round,
       ...run,
+      startupMs,
+      preloadSeconds,
       ...(books
         ? {
             confirmed: audit.confirmedQuantity,
@@ -722,9 +751,11 @@ try {
       printRun(h);
     }
     for (const strategy of P.strategies) {
-      const r = await scenarioRun(strategy, round, infra);
-      runs.push(r);
-      printRun(r);
+      for (const history of P.preloadBookings > 0 ? [false, true] : [false]) {
+        const r = await scenarioRun(strategy, round, infra, history);
+        runs.push(r);
+        printRun(r);
+      }
     }
   }
 } finally {

@@ -67,6 +67,10 @@ export function printRun(r) {
     );
   if (r.aofRewriteSeconds?.length > 0)
     lines.push(`  Redis rewrote its AOF in second(s) ${r.aofRewriteSeconds.join(', ')} of the run`);
+  if (r.startupMs !== null && r.startupMs !== undefined)
+    lines.push(
+      `  service start-up ${fmt(r.startupMs)} ms${r.preloadSeconds ? ` (after a preload of ${r.preloadSeconds} s)` : ''}`,
+    );
   if (r.confirmed !== undefined)
     lines.push(
       `  ${fmt(r.confirmed)} confirmed, ${fmt(r.durableConfirmationsPerSecond)} durable/s, last write +${r.lastWriteAfterLastAnswerMs} ms, ` +
@@ -107,6 +111,7 @@ export function summarize({ scenario, parameters, machine, runs }) {
       medianDurableConfirmationsPerSecond: median(mine.map((r) => r.durableConfirmationsPerSecond)),
       medianLastWriteAfterLastAnswerMs: median(mine.map((r) => r.lastWriteAfterLastAnswerMs)),
       medianCommitLagP99Ms: median(mine.map((r) => r.commitLagMs?.p99)),
+      medianStartupMs: median(mine.map((r) => r.startupMs)),
       medianServiceCpuPercent: median(mine.map((r) => r.serviceCpuPercent)),
       medianMachineCpuPercent: median(mine.map((r) => r.machineCpuPercent)),
       shareOfHello:
@@ -146,6 +151,7 @@ export function printSummary(report) {
     'durable/s': s.medianDurableConfirmationsPerSecond ?? '–',
     'last write +ms': s.medianLastWriteAfterLastAnswerMs ?? '–',
     'lag p99 ms': s.medianCommitLagP99Ms ?? '–',
+    'start-up ms': s.medianStartupMs ?? '–',
     'cpu %': s.medianServiceCpuPercent ?? '–',
     'machine %': s.medianMachineCpuPercent ?? '–',
     'of hello': s.shareOfHello ?? '–',

@@ -77,7 +77,7 @@ export async function auditRun(
   const statuses = await auditAccepted(db, acceptedIds, problems);
   if (redis) {
     const audited = new Set(goodsIds);
-    const { drift } = await reconcile(db, redis, { check: true });
+    const { drift } = await reconcile(db, redis, { check: true, goodsIds });
     drift
       .filter((d) => audited.has(d.goodsId))
       .forEach((d) =>

@@ -42,22 +42,28 @@ function add(
 }
 
 /**
- * What Redis should hold, from PostgreSQL plus the booking log's unwritten entries (entries
- * already committed but not yet acknowledged are recognised by their booking id).
+ * What Redis should hold for `goodsIds` (all goods when undefined), from PostgreSQL plus the
+ * booking log's unwritten entries (entries already committed but not yet acknowledged are
+ * recognised by their booking id). Per goods, through the partial index of confirmed
+ * bookings: a history of millions is read only for the goods asked about.
  */
-async function readTruth(db: Pool, redis: ScriptedRedis): Promise<Truth> {
-  const goods = await new StockRepository(Sql.onPool(db)).all();
+async function readTruth(db: Pool, redis: ScriptedRedis, goodsIds?: number[]): Promise<Truth> {
+  const stock = new StockRepository(Sql.onPool(db));
+  const goods = goodsIds ? await stock.byIds(goodsIds) : await stock.all();
   const held = new Map<number, Map<number, number>>();
   const confirmed = await db.query<{ goodsId: number; userId: number; quantity: number }>(
     `SELECT goods_id AS "goodsId", user_id AS "userId", sum(quantity)::int AS quantity
-     FROM bookings WHERE status = 'CONFIRMED' GROUP BY goods_id, user_id`,
+     FROM bookings WHERE status = 'CONFIRMED' AND ($1::int[] IS NULL OR goods_id = ANY($1::int[]))
+     GROUP BY goods_id, user_id`,
+    [goodsIds ?? null],
   );
   confirmed.rows.forEach((r) => add(held, r.goodsId, r.userId, r.quantity));
   // An entry that does not read as a booking took nothing (admission writes none such); the
   // writer dead-letters it.
+  const wanted = goodsIds ? new Set(goodsIds) : undefined;
   const entries = (await redis.xrange(bookingKeys.log, '-', '+')).flatMap((entry) => {
     const read = readEntry(entry);
-    return read.ok ? [read.booking] : [];
+    return read.ok && (!wanted || wanted.has(read.booking.goodsId)) ? [read.booking] : [];
   });
   const written = new Set(
     (
@@ -74,32 +80,46 @@ async function readTruth(db: Pool, redis: ScriptedRedis): Promise<Truth> {
   return { goods, held, pending };
 }
 
+/**
+ * Goods whose sale has ended are loaded into Redis only when asked about (an admission, a
+ * cancellation): absent, they are not drift.
+ */
+const saleEnded = (g: StockState): boolean =>
+  g.saleEndsAt !== null && g.saleEndsAt !== undefined && g.saleEndsAt.getTime() <= Date.now();
+
+/** Per-user counts of one goods in Redis against what PostgreSQL and the log say. */
+async function userDrift(
+  redis: ScriptedRedis,
+  goodsId: number,
+  want = new Map<number, number>(),
+): Promise<Drift[]> {
+  const users = await redis.hgetall(stockKeys.goodsUsers(goodsId));
+  const drift: Drift[] = [];
+  for (const userId of new Set([...want.keys(), ...Object.keys(users).map(Number)])) {
+    const have = Number(users[userId] ?? 0);
+    const expected = want.get(userId) ?? 0;
+    if (have !== expected) {
+      drift.push({ goodsId, what: 'user', userId, redis: have, expected });
+    }
+  }
+  return drift;
+}
+
 async function findDrift(redis: ScriptedRedis, truth: Truth): Promise<Drift[]> {
   const drift: Drift[] = [];
   for (const g of truth.goods) {
     const left = await redis.hget(stockKeys.goods(g.id), 'left');
     const expected = g.bookingLimit - g.bookingCount - (truth.pending.get(g.id) ?? 0);
     if (left === null) {
-      drift.push({ goodsId: g.id, what: 'missing', redis: null, expected });
+      if (!saleEnded(g)) {
+        drift.push({ goodsId: g.id, what: 'missing', redis: null, expected });
+      }
       continue;
     }
     if (Number(left) !== expected) {
       drift.push({ goodsId: g.id, what: 'stock', redis: Number(left), expected });
     }
-    const users = await redis.hgetall(stockKeys.goodsUsers(g.id));
-    const want = truth.held.get(g.id) ?? new Map<number, number>();
-    for (const userId of new Set([...want.keys(), ...Object.keys(users).map(Number)])) {
-      const have = Number(users[userId] ?? 0);
-      if (have !== (want.get(userId) ?? 0)) {
-        drift.push({
-          goodsId: g.id,
-          what: 'user',
-          userId,
-          redis: have,
-          expected: want.get(userId) ?? 0,
-        });
-      }
-    }
+    drift.push(...(await userDrift(redis, g.id, truth.held.get(g.id))));
   }
   return drift;
 }
@@ -107,18 +127,38 @@ async function findDrift(redis: ScriptedRedis, truth: Truth): Promise<Drift[]> {
 const driftKey = (d: Drift) => `${d.goodsId}:${d.what}:${d.userId ?? ''}`;
 
 /** Traffic moves both sides: a drift counts only if every one of `attempts` readings shows it. */
-async function persistentDrift(db: Pool, redis: ScriptedRedis, attempts: number): Promise<Drift[]> {
-  let drift = await findDrift(redis, await readTruth(db, redis));
+async function persistentDrift(
+  db: Pool,
+  redis: ScriptedRedis,
+  attempts: number,
+  goodsIds?: number[],
+): Promise<Drift[]> {
+  let drift = await findDrift(redis, await readTruth(db, redis, goodsIds));
   for (let i = 1; i < attempts && drift.length > 0; i++) {
     await new Promise((r) => setTimeout(r, 300));
-    const seen = new Set((await findDrift(redis, await readTruth(db, redis))).map(driftKey));
+    const seen = new Set(
+      (await findDrift(redis, await readTruth(db, redis, goodsIds))).map(driftKey),
+    );
     drift = drift.filter((d) => seen.has(driftKey(d)));
   }
   return drift;
 }
 
+/**
+ * Load the goods whose sale has not ended and whose Redis state is missing (all of them into
+ * an empty Redis, none after a restart from the AOF): one EXISTS each, pipelined, then the
+ * history of only those goods.
+ */
 async function loadMissing(db: Pool, redis: ScriptedRedis): Promise<ReconcileReport> {
-  const truth = await readTruth(db, redis);
+  const candidates = await new StockRepository(Sql.onPool(db)).unendedIds();
+  const pipeline = redis.pipeline();
+  candidates.forEach((id) => pipeline.exists(stockKeys.goods(id)));
+  const exists = ((await pipeline.exec()) ?? []).map(([, n]) => n === 1);
+  const missing = candidates.filter((_, i) => !exists[i]);
+  if (missing.length === 0) {
+    return { goods: candidates.length, loaded: [], drift: [] };
+  }
+  const truth = await readTruth(db, redis, missing);
   const loaded: number[] = [];
   for (const g of truth.goods) {
     const pairs = [...(truth.held.get(g.id) ?? new Map<number, number>())].flatMap(([u, q]) => [
@@ -138,7 +178,7 @@ async function loadMissing(db: Pool, redis: ScriptedRedis): Promise<ReconcileRep
       loaded.push(g.id);
     }
   }
-  return { goods: truth.goods.length, loaded, drift: [] };
+  return { goods: candidates.length, loaded, drift: [] };
 }
 
 /**
@@ -148,12 +188,12 @@ async function loadMissing(db: Pool, redis: ScriptedRedis): Promise<ReconcileRep
 export async function reconcile(
   db: Pool,
   redis: ScriptedRedis,
-  options: { check: boolean; attempts?: number } = { check: false },
+  options: { check: boolean; attempts?: number; goodsIds?: number[] } = { check: false },
 ): Promise<ReconcileReport> {
   if (!options.check) {
     return loadMissing(db, redis);
   }
-  const drift = await persistentDrift(db, redis, options.attempts ?? 3);
+  const drift = await persistentDrift(db, redis, options.attempts ?? 3, options.goodsIds);
   const goods = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM goods')).rows[0].n;
   return { goods, loaded: [], drift };
 }

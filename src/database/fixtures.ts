@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
+import type { Pool, PoolClient } from 'pg';
+
 import type { Queryable } from './sql';
 
 /**
@@ -81,4 +83,92 @@ export async function insertGoods(
     ],
   );
   return rows.map((r) => r.id);
+}
+
+/**
+ * A past: `users` users and `bookings` CONFIRMED bookings of theirs on goods whose sales have
+ * ended (`seatsPerGoods` each, sold out but the last), all by SQL in a few statements (the
+ * benchmark's `--preload-*`: a service judged with years of history behind it). Foreign keys
+ * are not checked row by row while it writes (every id it uses is one it just made); the
+ * tables are analysed afterwards, as a database that old would be.
+ */
+export async function insertHistory(
+  pool: Pool,
+  {
+    users,
+    bookings,
+    seatsPerGoods = 1000,
+  }: { users: number; bookings: number; seatsPerGoods?: number },
+): Promise<{ goods: number }> {
+  if (users < seatsPerGoods && bookings > 0) {
+    throw new Error(
+      `a history of bookings needs at least ${seatsPerGoods} users (one seat each per goods)`,
+    );
+  }
+  const tag = randomBytes(4).toString('hex');
+  // One connection: the bookings' transaction and its SET LOCAL must share it.
+  const db = await pool.connect();
+  try {
+    return await writeHistory(db, { users, bookings, seatsPerGoods, tag });
+  } finally {
+    db.release();
+  }
+}
+
+async function writeHistory(
+  db: PoolClient,
+  {
+    users,
+    bookings,
+    seatsPerGoods,
+    tag,
+  }: { users: number; bookings: number; seatsPerGoods: number; tag: string },
+): Promise<{ goods: number }> {
+  const host = await insertHost(db);
+  const { rows: range } = await db.query<{ first: number; last: number }>(
+    `WITH made AS (
+       INSERT INTO users (email, nickname, password_hash, role)
+       SELECT 'h' || i || '-' || $2 || '@history.example', 'h' || i || '-' || $2, 'not-a-login-account', 'user'
+       FROM generate_series(1, $1::int) AS i RETURNING id)
+     SELECT min(id)::int AS first, max(id)::int AS last FROM made`,
+    [users, tag],
+  );
+  const goodsCount = Math.ceil(bookings / seatsPerGoods);
+  if (goodsCount === 0) {
+    return { goods: 0 };
+  }
+  const past = new Date(Date.now() - 30 * 86_400_000);
+  const goodsIds = await insertGoods(
+    db,
+    host,
+    {
+      title: 'A past show',
+      bookingLimit: seatsPerGoods,
+      saleStartsAt: new Date(past.getTime() - 86_400_000),
+      saleEndsAt: past,
+    },
+    goodsCount,
+  );
+  await db.query('BEGIN');
+  try {
+    await db.query('SET LOCAL session_replication_role = replica');
+    await db.query(
+      `INSERT INTO bookings (id, goods_id, user_id, quantity, status, requested_at, decided_at)
+       SELECT gen_random_uuid(), ($2::int[])[1 + i / $3], $4 + (i % ($5 - $4 + 1)), 1, 'CONFIRMED', $6, $6
+       FROM generate_series(0, $1::int - 1) AS i`,
+      [bookings, goodsIds, seatsPerGoods, range[0].first, range[0].last, past],
+    );
+    await db.query(
+      `UPDATE goods g SET booking_count = c.n
+       FROM (SELECT goods_id, count(*)::int AS n FROM bookings WHERE goods_id = ANY($1::int[]) GROUP BY goods_id) c
+       WHERE g.id = c.goods_id`,
+      [goodsIds],
+    );
+    await db.query('COMMIT');
+  } catch (error) {
+    await db.query('ROLLBACK');
+    throw error;
+  }
+  await db.query('VACUUM ANALYZE users, goods, bookings');
+  return { goods: goodsCount };
 }

@@ -10,6 +10,9 @@ import type { Statement } from './statements';
 export type Queryable = Pick<PoolClient, 'query'>;
 
 const CONNECT_ATTEMPTS = 3;
+/** A statement that only reads: SELECT without FOR UPDATE/SHARE (and no data-changing CTE). */
+const READ_ONLY =
+  /^\s*SELECT\b(?![\s\S]*\b(?:FOR\s+(?:UPDATE|SHARE|NO\s+KEY|KEY)|INSERT|UPDATE|DELETE)\b)/i;
 
 /**
  * Plain parameterised SQL on TypeORM's own pg pool: repositories use it where they need
@@ -36,6 +39,20 @@ export class Sql {
     if (on) {
       return (await on.query<T>(text, params)).rows;
     }
+    try {
+      return await this.rowsOnce<T>(text, params);
+    } catch (error) {
+      // A plain read whose connection was lost (Pgpool-II dropping its sessions as it detaches
+      // a node, a failover) is asked once more on a new connection: reading twice is harmless.
+      // A write is never repeated: it may have committed before the connection went.
+      if (databaseUnavailable(error) && READ_ONLY.test(text)) {
+        return this.rowsOnce<T>(text, params);
+      }
+      throw error;
+    }
+  }
+
+  private async rowsOnce<T extends QueryResultRow>(text: string, params: unknown[]): Promise<T[]> {
     const client = await this.connect();
     // A checked-out client whose connection dies emits 'error'; with no listener that would
     // end the process (pg-pool listens only while a client is idle).

@@ -40,9 +40,31 @@ export class StockRepository {
     );
   }
 
-  /** Every goods (reconcile). */
+  /** Every goods (reconcile --check). */
   all(on?: Queryable): Promise<StockState[]> {
     return this.sql.rows<StockState>(`SELECT ${STOCK_STATE} FROM goods ORDER BY id`, [], on);
+  }
+
+  /** These goods (reconcile of some). */
+  byIds(goodsIds: number[], on?: Queryable): Promise<StockState[]> {
+    return this.sql.rows<StockState>(
+      `SELECT ${STOCK_STATE} FROM goods WHERE id = ANY($1::int[]) ORDER BY id`,
+      [goodsIds],
+      on,
+    );
+  }
+
+  /**
+   * The ids of goods whose sale has not ended: the ones a writer's start loads into Redis
+   * ahead of their rush (an ended sale refuses every booking; any other loads when first asked).
+   */
+  async unendedIds(on?: Queryable): Promise<number[]> {
+    const rows = await this.sql.rows<{ id: number }>(
+      `SELECT id FROM goods WHERE sale_ends_at IS NULL OR sale_ends_at > now() ORDER BY id`,
+      [],
+      on,
+    );
+    return rows.map((r) => r.id);
   }
 
   /** One goods, its row locked until `tx` ends. */

@@ -141,10 +141,7 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT) on the real entry 
       ),
     );
     const steps = collector.spans.filter((s) => s.parentSpanId === batch.spanId);
-    assert.deepEqual(steps.map((s) => s.name).sort(), [
-      'booking.batch.write',
-      'booking.log.read',
-    ]);
+    assert.deepEqual(steps.map((s) => s.name).sort(), ['booking.batch.write', 'booking.log.read']);
     assert.ok(steps.every((s) => s.traceId === batch.traceId));
   });
 });

@@ -152,32 +152,60 @@ describe('demo seed', () => {
 });
 
 describe('Sql on a connection that dies mid-statement', () => {
-  it('rejects the statement as unavailable, drops the connection, and the process lives on', async () => {
+  /** Terminate, once, the backend running a statement that contains `marker`. */
+  async function terminateOnce(admin: pg.Client, marker: string): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      const { rowCount } = await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()`,
+        [marker],
+      );
+      if (rowCount) {
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`no statement with ${marker} to terminate`);
+  }
+
+  async function withPool(work: (sql: Sql, admin: pg.Client) => Promise<void>): Promise<void> {
     const url = await freshDatabaseUrl();
     const pool = new pg.Pool({ connectionString: url, max: 1 });
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     try {
-      const sql = Sql.onPool(pool);
-      const sleeping = sql.rows(`SELECT pg_sleep(10) /* doomed */`);
-      // Its backend, found by its statement, terminated from outside (a failover, Pgpool-II
-      // restarting a child); pg may emit 'error' on the checked-out client besides rejecting.
-      for (let i = 0; i < 100; i++) {
-        const { rowCount } = await admin.query(
-          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-            WHERE query LIKE '%doomed%' AND pid <> pg_backend_pid()`,
-        );
-        if (rowCount) {
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await assert.rejects(sleeping, (error: unknown) => databaseUnavailable(error));
-      // The broken connection left the pool: the next statement gets a new one.
-      assert.deepEqual(await sql.rows<{ one: number }>('SELECT 1 AS one'), [{ one: 1 }]);
+      await work(Sql.onPool(pool), admin);
     } finally {
       await admin.end();
       await pool.end();
     }
-  });
+  }
+
+  it('answers a plain read on a new connection (a failover, Pgpool-II dropping its sessions)', () =>
+    withPool(async (sql, admin) => {
+      const reading = sql.rows<{ answer: number }>(
+        `SELECT 42 AS answer, pg_sleep(0.3) /* doomed-read */`,
+      );
+      await terminateOnce(admin, 'doomed-read');
+      assert.deepEqual(
+        (await reading).map((r) => r.answer),
+        [42],
+      );
+    }));
+
+  it('never repeats a write: it is refused as unavailable, and the process lives on', () =>
+    withPool(async (sql, admin) => {
+      // pg may also emit 'error' on the checked-out client besides rejecting: unheard, that
+      // would end the process.
+      await sql.rows('CREATE TABLE probe (n integer)');
+      const writing = sql.rows(
+        `WITH pause AS (SELECT pg_sleep(10)) INSERT INTO probe SELECT 1 FROM pause /* doomed-write */`,
+      );
+      await terminateOnce(admin, 'doomed-write');
+      await assert.rejects(writing, (error: unknown) => databaseUnavailable(error));
+      // The broken connection left the pool: the next statement gets a new one.
+      assert.deepEqual(await sql.rows<{ n: number }>('SELECT count(*)::int AS n FROM probe'), [
+        { n: 0 },
+      ]);
+    }));
 });

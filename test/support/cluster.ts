@@ -209,6 +209,7 @@ export class TestCluster {
     this.redis.disconnect();
     this.rawRedis.disconnect();
     await TestCluster.cli(this.dir, ['down']).catch(() => undefined);
+    this.reportCrashes();
     if (process.env.TN_KEEP_CLUSTER) {
       process.stderr.write(`cluster kept for reading: ${this.dir}\n`);
       return;
@@ -216,13 +217,28 @@ export class TestCluster {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** A part's log, for a failed assertion's message. */
-  log(part: string): string {
-    const file = join(this.dir, 'service', `${part}.log`);
+  /**
+   * A service process that died by itself (an uncaught error) left lines that are not JSON
+   * log lines: its stack. They are printed before the directory goes, so a flaky failure in CI
+   * still says what happened.
+   */
+  private reportCrashes(): void {
+    const dir = join(this.dir, 'service');
+    let files: string[];
     try {
-      return readFileSync(file, 'utf8').slice(-4000);
+      files = readdirSync(dir).filter((f) => f.endsWith('.log'));
     } catch {
-      return '';
+      return; // the cluster never got as far as its service
+    }
+    for (const file of files) {
+      const stray = readFileSync(join(dir, file), 'utf8')
+        .split('\n')
+        .filter((line) => line.trim() !== '' && !line.startsWith('{'));
+      if (stray.length > 0) {
+        process.stderr.write(
+          `cluster ${file} (not a log line: a crash?):\n${stray.slice(0, 30).join('\n')}\n`,
+        );
+      }
     }
   }
 }
