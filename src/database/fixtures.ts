@@ -154,7 +154,7 @@ async function writeHistory(
     await db.query('SET LOCAL session_replication_role = replica');
     await db.query(
       `INSERT INTO bookings (id, goods_id, user_id, quantity, status, requested_at, decided_at)
-       SELECT gen_random_uuid(), ($2::int[])[1 + i / $3], $4 + (i % ($5 - $4 + 1)), 1, 'CONFIRMED', $6, $6
+       SELECT gen_random_uuid(), ($2::int[])[1 + i / $3::int], $4::int + (i % ($5::int - $4::int + 1)), 1, 'CONFIRMED', $6::timestamptz, $6::timestamptz
        FROM generate_series(0, $1::int - 1) AS i`,
       [bookings, goodsIds, seatsPerGoods, range[0].first, range[0].last, past],
     );

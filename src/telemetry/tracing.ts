@@ -92,17 +92,7 @@ export const tracing = {
     if (!tracer) {
       return work();
     }
-    return tracer.startActiveSpan(name, { attributes }, async (span) => {
-      try {
-        return await work(span);
-      } catch (error) {
-        span.recordException(error as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR });
-        throw error;
-      } finally {
-        span.end();
-      }
-    });
+    return tracer.startActiveSpan(name, { attributes }, (span) => endWhenDone(span, work));
   },
 
   /** A finished child span of the current one, from its times (work already done). */
@@ -139,19 +129,22 @@ export const tracing = {
       }
     }
     const span = tracer.startSpan(name, { attributes, links, startTime, root: true });
-    return context.with(trace.setSpan(ROOT_CONTEXT, span), async () => {
-      try {
-        return await work(span);
-      } catch (error) {
-        span.recordException(error as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR });
-        throw error;
-      } finally {
-        span.end();
-      }
-    });
+    return context.with(trace.setSpan(ROOT_CONTEXT, span), () => endWhenDone(span, work));
   },
 };
+
+/** `work` in `span`, which ends with it and records what it threw. */
+async function endWhenDone<T>(span: Span, work: (span: Span) => Promise<T>): Promise<T> {
+  try {
+    return await work(span);
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
 
 /** A W3C traceparent: version, trace id, parent span id, flags (what a log entry may carry). */
 export const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;

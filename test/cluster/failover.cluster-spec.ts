@@ -6,7 +6,7 @@ import pg from 'pg';
 import { auditGoods, waitForLogDrained, waitForWritten } from '../../src/booking/audit';
 import { insertGoods, insertHost } from '../../src/database/fixtures';
 import { TEST_JWT_SECRET } from '../support/app';
-import { TestCluster } from '../support/cluster';
+import { eventually, TestCluster } from '../support/cluster';
 import {
   acceptedIds,
   Answer,
@@ -23,16 +23,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Timed extends Answer {
   sentAt: number;
   answeredAt: number;
-}
-
-async function eventually(what: string, check: () => Promise<boolean>, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) {
-      throw new Error(`${what} within ${ms / 1000} s`);
-    }
-    await sleep(200);
-  }
 }
 
 const unavailable = TestCluster.unavailableSync();

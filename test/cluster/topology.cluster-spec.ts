@@ -6,7 +6,7 @@ import { WRITERS_GROUP, bookingKeys } from '../../src/booking/booking.keys';
 import { reconcile } from '../../src/booking/reconcile';
 import { insertGoods, insertHost } from '../../src/database/fixtures';
 import { TEST_JWT_SECRET } from '../support/app';
-import { KEY_PREFIX, TestCluster } from '../support/cluster';
+import { eventually, KEY_PREFIX, TestCluster } from '../support/cluster';
 import {
   acceptedIds,
   Answer,
@@ -27,17 +27,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function goodsOf(c: TestCluster, seats: number): Promise<number> {
   const [goodsId] = await insertGoods(c.db, await insertHost(c.db), { bookingLimit: seats });
   return goodsId;
-}
-
-/** Until `check` holds, or fail after `ms` saying `what`. */
-async function eventually(what: string, check: () => Promise<boolean>, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) {
-      throw new Error(`${what} within ${ms / 1000} s`);
-    }
-    await sleep(200);
-  }
 }
 
 /** Every accepted booking written and settled, then the audit of PostgreSQL against Redis. */

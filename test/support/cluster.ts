@@ -256,3 +256,18 @@ function childrenOf(pid: number): number[] {
     })
     .map(Number);
 }
+
+/** Until `check` holds (a throw counts as not yet), or fail after `ms` saying `what`. */
+export async function eventually(
+  what: string,
+  check: () => Promise<boolean>,
+  ms = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) {
+      throw new Error(`${what} within ${ms / 1000} s`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
