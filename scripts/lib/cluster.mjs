@@ -1095,7 +1095,13 @@ export class Cluster {
 
   /** Everything, front to back: no request arrives at a part that is gone. */
   async down({ say }) {
-    for (const part of [...this.parts()].reverse()) {
+    // repmgrd first: one still running while the primary stops would promote its standby.
+    const parts = [...this.parts()].reverse();
+    const order = [
+      ...parts.filter((p) => p.kind === 'repmgrd'),
+      ...parts.filter((p) => p.kind !== 'repmgrd'),
+    ];
+    for (const part of order) {
       if (alive(this.pidOf(part))) {
         say(`${part.name}: stopping`);
         await this.stop(part.name);

@@ -16,12 +16,14 @@ import {
   fire,
   postBooking,
   postBookingOrError,
+  postBookingRetrying,
   rushAttempts,
   summarise,
 } from '../support/load';
 import { connect, next } from '../support/realtime';
 
 const CONCURRENCY = 200;
+const WAIT = { prefer: 'wait=10' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function goodsOf(c: TestCluster, seats: number): Promise<number> {
@@ -271,7 +273,9 @@ describe(
       const goodsId = await goodsOf(c, 100);
       const url = `${c.url}/api/goods/${goodsId}/bookings`;
       const answers = await fire(
-        users.slice(0, 100).map((u) => () => postBooking(url, u.token, { prefer: 'wait=10' })),
+        users
+          .slice(0, 100)
+          .map((u) => () => postBookingRetrying(url, u.token, `standby-${goodsId}-${u.id}`, WAIT)),
         50,
       );
       assert.deepEqual(summarise(answers), { '201 CONFIRMED': 100 });
@@ -346,7 +350,9 @@ describe(
       const goodsId = await goodsOf(c, 200);
       const url = `${c.url}/api/goods/${goodsId}/bookings`;
       const before = await fire(
-        users.slice(0, 150).map((u) => () => postBooking(url, u.token, { prefer: 'wait=10' })),
+        users
+          .slice(0, 150)
+          .map((u) => () => postBookingRetrying(url, u.token, `redis-${goodsId}-${u.id}`, WAIT)),
         50,
       );
       assert.deepEqual(summarise(before), { '201 CONFIRMED': 150 });
@@ -360,7 +366,9 @@ describe(
         return answers.every((a) => a.ok);
       });
       const afterRestart = await fire(
-        users.slice(150, 400).map((u) => () => postBooking(url, u.token)),
+        users
+          .slice(150, 400)
+          .map((u) => () => postBookingRetrying(url, u.token, `redis-${goodsId}-${u.id}`)),
         50,
       );
       assert.ok(

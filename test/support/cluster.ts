@@ -49,7 +49,9 @@ function portFree(port: number): Promise<boolean> {
 /** A base port with the next PORTS_PER_CLUSTER ports all free. */
 async function freePortBase(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 2_000) * PORTS_PER_CLUSTER;
+    // Below Linux's ephemeral range (32768 and up): a port there can be taken by any
+    // outgoing connection between this check and the part that binds it.
+    const base = 10_000 + Math.floor(Math.random() * 1_200) * PORTS_PER_CLUSTER;
     const ports = Array.from({ length: PORTS_PER_CLUSTER }, (_, i) => base + i);
     if ((await Promise.all(ports.map(portFree))).every(Boolean)) {
       return base;

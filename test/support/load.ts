@@ -73,6 +73,23 @@ export async function postBookingOrError(
   }
 }
 
+/**
+ * As a careful client books (the web app does): with an Idempotency-Key, and a request whose
+ * connection failed is sent once more with the same key, so it cannot book twice. HAProxy
+ * closes a client's kept-alive connection without an answer when the instance behind it went
+ * away mid-request; this is what the client is meant to do then.
+ */
+export async function postBookingRetrying(
+  url: string,
+  token: string,
+  key: string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  const all = { ...headers, 'idempotency-key': key };
+  const first = await postBookingOrError(url, token, all);
+  return first.status === 0 ? postBookingOrError(url, token, all) : first;
+}
+
 export interface Attempt {
   token: string;
   headers: Record<string, string>;
