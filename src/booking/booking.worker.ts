@@ -188,9 +188,11 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
     if (!tracing.enabled) {
       return work();
     }
-    const traceparents = entries.flatMap(([, fields]) => {
-      const i = fields ? fields.indexOf('tp') : -1;
-      return i >= 0 && i % 2 === 0 && fields ? [fields[i + 1]] : [];
+    // The log format has one reader (booking-log.ts), which also drops a traceparent that
+    // does not parse; reading twice costs only when tracing is on.
+    const traceparents = entries.flatMap((entry) => {
+      const read = readEntry(entry);
+      return read.ok && read.booking.traceparent ? [read.booking.traceparent] : [];
     });
     return tracing.rootSpan(
       'booking.batch',
