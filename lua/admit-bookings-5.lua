@@ -28,7 +28,7 @@
 local rcall = redis.call
 local now = tonumber(ARGV[1])
 local limit = tonumber(ARGV[3])
-local goods = {} -- goodsId → { left, max, startsAt, endsAt, taken } or false (not loaded)
+local goods = {} -- goodsId → { left, max, startsAt, endsAt, exp, taken } or false (not loaded)
 local out = {}
 local counted = false
 
@@ -47,9 +47,9 @@ local function admit(g, u, qty, id, fingerprint, idemSuffix, idemKey, tp)
   if hits > limit then return -6, '', 1000 - now % 1000 end
   local state = goods[g]
   if state == nil then
-    local h = rcall('HMGET', KEYS[1] .. g, 'left', 'max', 'start', 'end')
+    local h = rcall('HMGET', KEYS[1] .. g, 'left', 'max', 'start', 'end', 'exp')
     state = h[1] and { left = tonumber(h[1]), max = tonumber(h[2]), startsAt = tonumber(h[3]),
-      endsAt = tonumber(h[4]), taken = 0 } or false
+      endsAt = tonumber(h[4]), exp = h[5], taken = 0 } or false
     goods[g] = state
   end
   if not state then return -1, '', '' end
@@ -84,7 +84,11 @@ for i = 6, #ARGV, 8 do
   out[#out + 1] = detail
 end
 for g, state in pairs(goods) do
-  if state and state.taken > 0 then rcall('HINCRBY', KEYS[1] .. g, 'left', -state.taken) end
+  if state and state.taken > 0 then
+    rcall('HINCRBY', KEYS[1] .. g, 'left', -state.taken)
+    -- The user hash may have been created just now: it goes when the goods hash does.
+    if state.exp and state.exp ~= '0' then rcall('PEXPIREAT', KEYS[1] .. g .. ':u', state.exp) end
+  end
 end
 -- The first hit of a second creates its hash; it goes a window after that second ends.
 if counted then rcall('PEXPIRE', KEYS[5], ARGV[4], 'NX') end

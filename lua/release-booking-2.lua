@@ -11,4 +11,7 @@ if held <= 0 then rcall('HDEL', KEYS[2], ARGV[1]) end
 for i = 3, #ARGV do
   rcall('HINCRBY', KEYS[2], ARGV[i], 1)
 end
+-- A promotion may have created the user hash: it goes when the goods hash does.
+local exp = rcall('HGET', KEYS[1], 'exp')
+if #ARGV > 2 and exp and exp ~= '0' then rcall('PEXPIREAT', KEYS[2], exp) end
 return rcall('HINCRBY', KEYS[1], 'left', q - (#ARGV - 2))

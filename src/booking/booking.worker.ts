@@ -113,8 +113,9 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
     if (!this.config.runsWorker) {
       return;
     }
-    // Goods whose Redis state is missing (first start, or Redis lost it) are rebuilt from
-    // PostgreSQL before the writer starts; admissions also load a missing goods on demand.
+    // Unended goods whose Redis state is missing (first start, or Redis lost it) are rebuilt
+    // from PostgreSQL beside the writer, not before it: an admission meanwhile loads a missing
+    // goods on demand, and loading one twice is a no-op (load-goods-2.lua).
     void reconcile(this.sql.pool, this.redis)
       .then(
         (report) =>

@@ -4,6 +4,7 @@ import type { StockState } from '../stock/stock.types';
 import { Sql } from '../database/sql';
 import type { ScriptedRedis } from '../redis/scripts';
 import { StockRepository } from '../stock/stock.repository';
+import { RedisStock } from '../stock/stock.service';
 import { readEntry } from './booking-log';
 import { bookingKeys } from './booking.keys';
 import { stockKeys } from '../stock/stock.keys';
@@ -88,12 +89,11 @@ const saleEnded = (g: StockState): boolean =>
   g.saleEndsAt !== null && g.saleEndsAt !== undefined && g.saleEndsAt.getTime() <= Date.now();
 
 /** Per-user counts of one goods in Redis against what PostgreSQL and the log say. */
-async function userDrift(
-  redis: ScriptedRedis,
+function userDrift(
   goodsId: number,
+  users: Record<string, string>,
   want = new Map<number, number>(),
-): Promise<Drift[]> {
-  const users = await redis.hgetall(stockKeys.goodsUsers(goodsId));
+): Drift[] {
   const drift: Drift[] = [];
   for (const userId of new Set([...want.keys(), ...Object.keys(users).map(Number)])) {
     const have = Number(users[userId] ?? 0);
@@ -105,21 +105,45 @@ async function userDrift(
   return drift;
 }
 
+/** One goods' Redis state (its `left` and its user hash) against the truth. */
+function goodsDrift(
+  g: StockState,
+  left: string | null,
+  users: Record<string, string>,
+  truth: Truth,
+): Drift[] {
+  const expected = g.bookingLimit - g.bookingCount - (truth.pending.get(g.id) ?? 0);
+  if (left === null) {
+    return saleEnded(g) ? [] : [{ goodsId: g.id, what: 'missing', redis: null, expected }];
+  }
+  const stock: Drift[] =
+    Number(left) === expected
+      ? []
+      : [{ goodsId: g.id, what: 'stock', redis: Number(left), expected }];
+  return [...stock, ...userDrift(g.id, users, truth.held.get(g.id))];
+}
+
+/** Goods read from Redis per pipeline: an operator's check of thousands costs a few round trips. */
+const DRIFT_CHUNK = 500;
+
 async function findDrift(redis: ScriptedRedis, truth: Truth): Promise<Drift[]> {
   const drift: Drift[] = [];
-  for (const g of truth.goods) {
-    const left = await redis.hget(stockKeys.goods(g.id), 'left');
-    const expected = g.bookingLimit - g.bookingCount - (truth.pending.get(g.id) ?? 0);
-    if (left === null) {
-      if (!saleEnded(g)) {
-        drift.push({ goodsId: g.id, what: 'missing', redis: null, expected });
+  for (let from = 0; from < truth.goods.length; from += DRIFT_CHUNK) {
+    const chunk = truth.goods.slice(from, from + DRIFT_CHUNK);
+    const pipeline = redis.pipeline();
+    for (const g of chunk) {
+      pipeline.hget(stockKeys.goods(g.id), 'left').hgetall(stockKeys.goodsUsers(g.id));
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    chunk.forEach((g, i) => {
+      const [leftError, left] = replies[2 * i] ?? [];
+      const [usersError, users] = replies[2 * i + 1] ?? [];
+      const error = leftError ?? usersError;
+      if (error) {
+        throw error instanceof Error ? error : new Error(String(error));
       }
-      continue;
-    }
-    if (Number(left) !== expected) {
-      drift.push({ goodsId: g.id, what: 'stock', redis: Number(left), expected });
-    }
-    drift.push(...(await userDrift(redis, g.id, truth.held.get(g.id))));
+      drift.push(...goodsDrift(g, left as string | null, users as Record<string, string>, truth));
+    });
   }
   return drift;
 }
@@ -159,22 +183,11 @@ async function loadMissing(db: Pool, redis: ScriptedRedis): Promise<ReconcileRep
     return { goods: candidates.length, loaded: [], drift: [] };
   }
   const truth = await readTruth(db, redis, missing);
+  const stock = new RedisStock(redis);
   const loaded: number[] = [];
   for (const g of truth.goods) {
-    const pairs = [...(truth.held.get(g.id) ?? new Map<number, number>())].flatMap(([u, q]) => [
-      u,
-      q,
-    ]);
-    const done = await redis.loadGoods(
-      stockKeys.goods(g.id),
-      stockKeys.goodsUsers(g.id),
-      g.bookingLimit - g.bookingCount - (truth.pending.get(g.id) ?? 0),
-      g.maxPerUser,
-      g.saleStartsAt?.getTime() ?? 0,
-      g.saleEndsAt?.getTime() ?? 0,
-      ...pairs,
-    );
-    if (done === 1) {
+    const held = truth.held.get(g.id) ?? new Map<number, number>();
+    if (await stock.load(g, held, truth.pending.get(g.id) ?? 0)) {
       loaded.push(g.id);
     }
   }

@@ -53,8 +53,26 @@ export abstract class StockService {
 }
 
 /**
+ * How long a sale's live state outlives its end. Nothing is admitted after the end and the
+ * writers settle what was admitted within seconds, so an hour is long past its last use;
+ * after it a cancellation finds nothing to give back to (PostgreSQL has the truth), and a late
+ * request loads the state again to be told SALE_CLOSED, kept ENDED_SALE_RELOAD_MS.
+ */
+export const ENDED_SALE_KEEP_MS = 60 * 60 * 1000;
+export const ENDED_SALE_RELOAD_MS = 10 * 60 * 1000;
+
+/** When a goods' Redis state goes, ms since the epoch (0: never, a sale without an end). */
+export function stateExpiresAt(saleEndsAt: Date | null | undefined, now = Date.now()): number {
+  if (!saleEndsAt) {
+    return 0;
+  }
+  return Math.max(saleEndsAt.getTime() + ENDED_SALE_KEEP_MS, now + ENDED_SALE_RELOAD_MS);
+}
+
+/**
  * BOOKING_STRATEGY=redis: live stock in Redis, rebuildable from PostgreSQL at any time (what
- * is left of each goods, each user's held quantity).
+ * is left of each goods, each user's held quantity). A sale's state goes an hour after its end
+ * (stateExpiresAt), so ended sales do not fill Redis and its AOF for ever.
  */
 @Injectable()
 export class RedisStock extends StockService {
@@ -71,6 +89,7 @@ export class RedisStock extends StockService {
       goods.maxPerUser,
       goods.saleStartsAt?.getTime() ?? 0,
       goods.saleEndsAt?.getTime() ?? 0,
+      stateExpiresAt(goods.saleEndsAt),
       ...pairs,
     );
     return loaded === 1;
@@ -79,10 +98,12 @@ export class RedisStock extends StockService {
   async update(goods: Omit<StockState, 'bookingCount'>, limitDelta: number): Promise<void> {
     await this.redis.updateGoods(
       stockKeys.goods(goods.id),
+      stockKeys.goodsUsers(goods.id),
       limitDelta,
       goods.maxPerUser,
       goods.saleStartsAt?.getTime() ?? 0,
       goods.saleEndsAt?.getTime() ?? 0,
+      stateExpiresAt(goods.saleEndsAt),
     );
   }
 

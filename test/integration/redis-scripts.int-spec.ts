@@ -2,13 +2,21 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
+import pg from 'pg';
+
 import { Admission, BookingState } from '../../src/booking/booking-state';
 import { WRITERS_GROUP, bookingKeys } from '../../src/booking/booking.keys';
 import { stockKeys } from '../../src/stock/stock.keys';
 import type { BookingOutcome } from '../../src/booking/booking.types';
 import { AppConfig } from '../../src/config/app-config';
-import { RedisStock } from '../../src/stock/stock.service';
-import { GoodsCache } from '../../src/goods/goods.cache';
+import {
+  ENDED_SALE_KEEP_MS,
+  ENDED_SALE_RELOAD_MS,
+  RedisStock,
+} from '../../src/stock/stock.service';
+import { currentWalPosition, ReadReplica } from '../../src/database/read-replica';
+import { Queryable, Sql } from '../../src/database/sql';
+import { GoodsCache, goodsCacheKeys } from '../../src/goods/goods.cache';
 import { RedisThrottlerStorage } from '../../src/rate-limit/redis-throttler.storage';
 import { createRedis } from '../../src/redis/redis.module';
 import type { ScriptedRedis } from '../../src/redis/scripts';
@@ -89,9 +97,30 @@ describe('Redis scripts on a real Redis', () => {
 
   describe('goods cache', () => {
     const config = { goodsCacheTtlSeconds: 60 } as AppConfig;
+    let pool: pg.Pool;
+    let primary: Sql;
+    /** The cache as the app builds it; no DATABASE_READ_URL unless `readUrl`. */
+    const replicas: ReadReplica[] = [];
+    const newCache = (readUrl?: string) => {
+      const replica = new ReadReplica({
+        ...config,
+        databaseReadUrl: readUrl,
+        databasePoolSize: 2,
+      } as AppConfig);
+      replicas.push(replica);
+      return new GoodsCache(redis, config, primary, replica);
+    };
+    before(() => {
+      pool = new pg.Pool({ connectionString: testEnv('TEST_PG_ADMIN_URL'), max: 2 });
+      primary = Sql.onPool(pool);
+    });
+    after(async () => {
+      await Promise.all(replicas.map((r) => r.onModuleDestroy()));
+      await pool.end();
+    });
 
     it('loads once, then serves from Redis until invalidated', async () => {
-      const cache = new GoodsCache(redis, config);
+      const cache = newCache();
       let loads = 0;
       const load = () => Promise.resolve({ n: ++loads });
       assert.deepEqual(await cache.read('d:1', load), { n: 1 });
@@ -102,7 +131,7 @@ describe('Redis scripts on a real Redis', () => {
     });
 
     it('never caches a value loaded before a concurrent write', async () => {
-      const cache = new GoodsCache(redis, config);
+      const cache = newCache();
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
       const stale = cache.read('d:2', async () => {
@@ -118,8 +147,62 @@ describe('Redis scripts on a real Redis', () => {
       });
     });
 
+    it('keeps the WAL position of the last write beside its generation', async () => {
+      const cache = newCache();
+      const before = BigInt((await currentWalPosition(primary))!);
+      await redis.del(goodsCacheKeys.position);
+      await cache.invalidate(); // unknown stays unknown: an older write's position is not known
+      assert.equal(await redis.get(goodsCacheKeys.position), null);
+      const gen = (await redis.get(goodsCacheKeys.generation))!;
+      assert.equal(
+        await redis.raisePosition(goodsCacheKeys.generation, goodsCacheKeys.position, gen, '1'),
+        1,
+      );
+      await cache.invalidate();
+      const kept = BigInt((await redis.get(goodsCacheKeys.position))!);
+      const after = BigInt((await currentWalPosition(primary))!);
+      assert.ok(kept >= before && kept <= after, `${before} <= ${kept} <= ${after}`);
+    });
+
+    it('raises the position only; a reader sets it only while the generation holds', async () => {
+      const { generation: g, position: p } = goodsCacheKeys;
+      await redis.del(p);
+      await redis.bumpGeneration(g, p, '500');
+      assert.equal(await redis.get(p), null, 'a bump never makes an unknown position known');
+      const gen = (await redis.get(g))!;
+      assert.equal(await redis.raisePosition(g, p, String(Number(gen) - 1), '1000'), 0);
+      assert.equal(await redis.get(p), null);
+      assert.equal(await redis.raisePosition(g, p, gen, '1000'), 1);
+      await redis.bumpGeneration(g, p, '900'); // a concurrent write that bumps second
+      assert.equal(await redis.get(p), '1000');
+      await redis.bumpGeneration(g, p, '1100');
+      assert.equal(await redis.get(p), '1100');
+      assert.equal(await redis.raisePosition(g, p, (await redis.get(g))!, '1050'), 1);
+      assert.equal(await redis.get(p), '1100');
+      await redis.bumpGeneration(g, p, ''); // a write whose position could not be read
+      assert.equal(await redis.get(p), null);
+    });
+
+    it('loads a miss on the read path once the position is known', async () => {
+      const cache = newCache(testEnv('TEST_PG_ADMIN_URL'));
+      await redis.del(goodsCacheKeys.position);
+      const connections: (Queryable | undefined)[] = [];
+      const load = (on?: Queryable) => {
+        connections.push(on);
+        return Promise.resolve({ n: connections.length });
+      };
+      assert.deepEqual(await cache.read('d:read-path', load), { n: 1 });
+      assert.ok(connections[0] !== undefined, 'loaded on a read-path connection');
+      assert.ok((await redis.get(goodsCacheKeys.position)) !== null, 'asked the primary');
+      await cache.invalidate();
+      assert.deepEqual(await cache.read('d:read-path', load), { n: 2 });
+      assert.ok(connections[1] !== undefined);
+      assert.deepEqual(await newCache().read('d:other', load), { n: 3 });
+      assert.equal(connections[2], undefined, 'no DATABASE_READ_URL: the primary');
+    });
+
     it('does not cache "not found"', async () => {
-      const cache = new GoodsCache(redis, config);
+      const cache = newCache();
       assert.equal(await cache.read('d:404', () => Promise.resolve(undefined)), undefined);
       assert.deepEqual(await cache.read('d:404', () => Promise.resolve({ found: true })), {
         found: true,
@@ -245,6 +328,76 @@ describe('Redis scripts on a real Redis', () => {
       assert.ok(Math.abs(Number(fields.at) - Date.now()) < 5_000, fields.at);
       assert.equal(await redis.xlen(bookingKeys.log), 0);
       assert.ok(Number(await redis.get(bookingKeys.lastSettled)) > 0);
+    });
+  });
+
+  describe('the state of an ended sale', () => {
+    const config = { idempotencyTtlSeconds: 60, bookingRateLimitPerSecond: 10 } as AppConfig;
+    const expiry = async (key: string) => Number(await redis.call('PEXPIRETIME', key));
+    const goods = (id: number, saleEndsAt: Date | null) => ({
+      id,
+      bookingLimit: 5,
+      bookingCount: 0,
+      maxPerUser: 2,
+      saleStartsAt: null,
+      saleEndsAt,
+    });
+
+    it('goes an hour after the end, the user hash made by an admission with it', async () => {
+      const stock = new RedisStock(redis);
+      const state = new BookingState(redis, config, stock);
+      const ends = new Date(Date.now() + 60_000);
+      await stock.load(goods(51, ends), new Map());
+      const goesAt = ends.getTime() + ENDED_SALE_KEEP_MS;
+      assert.equal(await expiry(stockKeys.goods(51)), goesAt);
+      assert.equal(await redis.exists(stockKeys.goodsUsers(51)), 0);
+      const admitted = await state.admit({
+        goodsId: 51,
+        userId: 3,
+        quantity: 1,
+        bookingId: randomUUID(),
+      });
+      assert.equal(admitted.code, Admission.Admitted);
+      assert.equal(await expiry(stockKeys.goodsUsers(51)), goesAt);
+
+      const later = new Date(ends.getTime() + 3_600_000);
+      await stock.update(goods(51, later), 0); // the host moves the end
+      for (const key of [stockKeys.goods(51), stockKeys.goodsUsers(51)]) {
+        assert.equal(await expiry(key), later.getTime() + ENDED_SALE_KEEP_MS, key);
+      }
+      await stock.update(goods(51, null), 0); // …or takes it away: the sale stays open
+      for (const key of [stockKeys.goods(51), stockKeys.goodsUsers(51)]) {
+        assert.equal(await expiry(key), -1, key);
+      }
+    });
+
+    it('loaded again long after the end (a late request), it stays only a while', async () => {
+      const stock = new RedisStock(redis);
+      await stock.load(goods(52, new Date(Date.now() - 86_400_000)), new Map([[4, 1]]));
+      for (const key of [stockKeys.goods(52), stockKeys.goodsUsers(52)]) {
+        const left = (await expiry(key)) - Date.now();
+        assert.ok(left > ENDED_SALE_RELOAD_MS - 5_000 && left <= ENDED_SALE_RELOAD_MS, `${left}`);
+      }
+    });
+
+    it('a cancellation that promotes waiting users gives the user hash the same end', async () => {
+      const stock = new RedisStock(redis);
+      const ends = new Date(Date.now() + 120_000);
+      await stock.load(goods(53, ends), new Map());
+      await redis.del(stockKeys.goodsUsers(53));
+      await stock.release(53, 6, 1, [7]);
+      assert.deepEqual(await redis.hgetall(stockKeys.goodsUsers(53)), { '7': '1' });
+      assert.equal(await expiry(stockKeys.goodsUsers(53)), ends.getTime() + ENDED_SALE_KEEP_MS);
+    });
+
+    it('a sale without an end keeps its state', async () => {
+      const stock = new RedisStock(redis);
+      const state = new BookingState(redis, config, stock);
+      await stock.load(goods(54, null), new Map());
+      await state.admit({ goodsId: 54, userId: 3, quantity: 1, bookingId: randomUUID() });
+      for (const key of [stockKeys.goods(54), stockKeys.goodsUsers(54)]) {
+        assert.equal(await expiry(key), -1, key);
+      }
     });
   });
 });
