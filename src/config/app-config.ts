@@ -35,6 +35,7 @@ export class AppConfig {
   readonly port: number;
   readonly host: string;
   readonly databaseUrl: string;
+  readonly databaseReadUrl?: string;
   readonly databasePoolSize: number;
   readonly instanceId: string;
   readonly otlpEndpoint?: string;
@@ -85,6 +86,7 @@ export class AppConfig {
     this.port = env.PORT;
     this.host = env.HOST ?? (env.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1');
     this.databaseUrl = env.DATABASE_URL;
+    this.databaseReadUrl = env.DATABASE_READ_URL;
     this.databasePoolSize = env.DATABASE_POOL_SIZE;
     this.instanceId = env.INSTANCE_ID ?? `${hostname()}-${process.pid}`;
     this.metricsPort = env.METRICS_PORT;

@@ -14,7 +14,10 @@ function defaultOf(name: string, spec: (typeof envVariables)[keyof typeof envVar
     spec.schema as unknown as { _zod: { def: { type: string; defaultValue?: unknown } } }
   )._zod.def;
   if (def.type !== 'default') {
-    return name.endsWith('_URL') ? 'required (`npm start` and `npm test` provide one)' : 'unset';
+    if (spec.schema.safeParse(undefined).success) {
+      return 'unset';
+    }
+    return name.endsWith('_URL') ? 'required (`npm start` and `npm test` provide one)' : 'required';
   }
   if ('sensitive' in spec) {
     return 'a development-only default; production refuses it';

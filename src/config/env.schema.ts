@@ -82,6 +82,11 @@ export const envVariables = {
     schema: url(['postgres:', 'postgresql:']),
     description: 'PostgreSQL connection URL (npm start provides one when unset)',
   },
+  DATABASE_READ_URL: {
+    schema: url(['postgres:', 'postgresql:']).optional(),
+    description:
+      'optional read path (a standby, or Pgpool-II with application_name=ticketnest-read) for catalogue reads that miss the cache; an answer is taken from it only once it has replayed the last goods write, else from DATABASE_URL',
+  },
   DATABASE_POOL_SIZE: {
     schema: int(1, 200).default(20),
     description: 'PostgreSQL pool size per process',

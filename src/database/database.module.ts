@@ -1,7 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 
+import { ReadReplica } from './read-replica';
 import { Sql } from './sql';
 
 @Global()
-@Module({ providers: [Sql], exports: [Sql] })
+@Module({ providers: [Sql, ReadReplica], exports: [Sql, ReadReplica] })
 export class DatabaseModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
-import { pgError, PG_FOREIGN_KEY_VIOLATION, Sql } from '../database/sql';
+import { pgError, PG_FOREIGN_KEY_VIOLATION, Queryable, Sql } from '../database/sql';
 import { GoodsDto } from './goods.dto';
 
 export interface GoodsFields {
@@ -47,18 +47,24 @@ const columnOf: Record<keyof GoodsFields, string> = {
 export class GoodsRepository {
   constructor(private readonly sql: Sql) {}
 
-  getById(id: number): Promise<GoodsDto | undefined> {
-    return this.sql.one<GoodsDto>(`SELECT ${GOODS_COLUMNS} FROM goods WHERE id = $1`, [id]);
+  /** `on`: a connection of the read path (GoodsCache); else the primary. */
+  getById(id: number, on?: Queryable): Promise<GoodsDto | undefined> {
+    return this.sql.one<GoodsDto>(`SELECT ${GOODS_COLUMNS} FROM goods WHERE id = $1`, [id], on);
   }
 
-  /** Newest first; `total` from the same statement. */
-  async getPage(page: number, limit: number): Promise<{ items: GoodsDto[]; total: number }> {
+  /** Newest first, with the total count. */
+  async getPage(
+    page: number,
+    limit: number,
+    on?: Queryable,
+  ): Promise<{ items: GoodsDto[]; total: number }> {
     const [items, count] = await Promise.all([
       this.sql.rows<GoodsDto>(
         `SELECT ${GOODS_COLUMNS} FROM goods ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`,
         [limit, (page - 1) * limit],
+        on,
       ),
-      this.sql.one<{ total: number }>(`SELECT count(*)::int AS total FROM goods`),
+      this.sql.one<{ total: number }>(`SELECT count(*)::int AS total FROM goods`, [], on),
     ]);
     return { items, total: count?.total ?? 0 };
   }

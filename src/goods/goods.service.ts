@@ -62,7 +62,7 @@ export class GoodsService {
   ) {}
 
   private async get(goodsId: number): Promise<GoodsDto> {
-    const goods = await this.cache.read(`d:${goodsId}`, () => this.goods.getById(goodsId));
+    const goods = await this.cache.read(`d:${goodsId}`, (on) => this.goods.getById(goodsId, on));
     if (!goods) {
       throw new AppError(ErrorCode.NotFound, 'No such goods.');
     }
@@ -71,7 +71,8 @@ export class GoodsService {
 
   /** Is there such goods? (Realtime watches only goods that exist; read through the cache.) */
   async exists(goodsId: number): Promise<boolean> {
-    return (await this.cache.read(`d:${goodsId}`, () => this.goods.getById(goodsId))) !== undefined;
+    const goods = await this.cache.read(`d:${goodsId}`, (on) => this.goods.getById(goodsId, on));
+    return goods !== undefined;
   }
 
   /**
@@ -122,8 +123,8 @@ export class GoodsService {
   }
 
   private async list({ page, limit }: ListGoodsQuery): Promise<GoodsPageDto> {
-    const { items, total } = await this.cache.read(`l:${page}:${limit}`, () =>
-      this.goods.getPage(page, limit),
+    const { items, total } = await this.cache.read(`l:${page}:${limit}`, (on) =>
+      this.goods.getPage(page, limit, on),
     );
     return { items: await this.withLiveStock(items), page, limit, total };
   }

@@ -29,7 +29,18 @@ export function defineScripts(redis: Redis): void {
 export interface ScriptCommands {
   hitWindow(key: string, windowMs: number, limit: number): Promise<[number, number, number]>;
   peekWindow(key: string): Promise<[number, number]>;
-  getCached(generationKey: string, suffix: string): Promise<[string, string | null]>;
+  getCached(
+    generationKey: string,
+    positionKey: string,
+    suffix: string,
+  ): Promise<[string, string | null, string | null]>;
+  bumpGeneration(generationKey: string, positionKey: string, position: string): Promise<number>;
+  raisePosition(
+    generationKey: string,
+    positionKey: string,
+    generation: string,
+    position: string,
+  ): Promise<number>;
   admitBookings(...keysAndArgs: (string | number)[]): Promise<(string | number)[]>;
   loadGoods(...keysAndArgs: (string | number)[]): Promise<number>;
   updateGoods(...keysAndArgs: (string | number)[]): Promise<number>;
