@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
@@ -9,7 +11,18 @@ import type { Statement } from './statements';
 
 export type Queryable = Pick<PoolClient, 'query'>;
 
+/** What Sql.onClient knows of its connection: set when it broke (it then leaves the pool). */
+export interface ClientState {
+  broken?: Error;
+}
+
 const CONNECT_ATTEMPTS = 3;
+/**
+ * Pauses before a read whose connection was lost is asked again. Pgpool-II ends every session
+ * at once as it detaches a node: the pool's other idle connections died too, and after a
+ * pause it has heard so and dropped them, where at once it would hand out another dead one.
+ */
+const READ_RETRY_PAUSES_MS = [50, 250];
 /** A statement that only reads: SELECT without FOR UPDATE/SHARE (and no data-changing CTE). */
 const READ_ONLY =
   /^\s*SELECT\b(?![\s\S]*\b(?:FOR\s+(?:UPDATE|SHARE|NO\s+KEY|KEY)|INSERT|UPDATE|DELETE)\b)/i;
@@ -39,34 +52,45 @@ export class Sql {
     if (on) {
       return (await on.query<T>(text, params)).rows;
     }
-    try {
-      return await this.rowsOnce<T>(text, params);
-    } catch (error) {
-      // A plain read whose connection was lost (Pgpool-II dropping its sessions as it detaches
-      // a node, a failover) is asked once more on a new connection: reading twice is harmless.
-      // A write is never repeated: it may have committed before the connection went.
-      if (databaseUnavailable(error) && READ_ONLY.test(text)) {
-        return this.rowsOnce<T>(text, params);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.rowsOnce<T>(text, params);
+      } catch (error) {
+        // A plain read whose connection was lost (Pgpool-II dropping its sessions as it
+        // detaches a node, a failover) is asked again on another connection: reading twice is
+        // harmless. A write is never repeated: it may have committed before the connection went.
+        const pause = READ_RETRY_PAUSES_MS[attempt];
+        if (pause === undefined || !databaseUnavailable(error) || !READ_ONLY.test(text)) {
+          throw error;
+        }
+        await sleep(pause);
       }
-      throw error;
     }
   }
 
-  private async rowsOnce<T extends QueryResultRow>(text: string, params: unknown[]): Promise<T[]> {
+  private rowsOnce<T extends QueryResultRow>(text: string, params: unknown[]): Promise<T[]> {
+    return this.onClient(async (client) => (await client.query<T>(text, params)).rows);
+  }
+
+  /**
+   * `work` on one pooled connection (several statements that must meet the same server). A
+   * checked-out client whose connection dies emits 'error'; with no listener that would end
+   * the process (pg-pool listens only while a client is idle). A connection that failed goes
+   * out of the pool rather than back into it.
+   */
+  async onClient<T>(work: (client: PoolClient, state: ClientState) => Promise<T>): Promise<T> {
     const client = await this.connect();
-    // A checked-out client whose connection dies emits 'error'; with no listener that would
-    // end the process (pg-pool listens only while a client is idle).
-    let broken: Error | undefined;
-    const onError = (error: Error) => (broken = error);
+    const state: ClientState = {};
+    const onError = (error: Error) => (state.broken = error);
     client.on('error', onError);
     try {
-      return (await client.query<T>(text, params)).rows;
+      return await work(client, state);
     } catch (error) {
-      broken ??= databaseUnavailable(error) ? (error as Error) : undefined;
+      state.broken ??= databaseUnavailable(error) ? (error as Error) : undefined;
       throw error;
     } finally {
       client.removeListener('error', onError);
-      client.release(broken);
+      client.release(state.broken);
     }
   }
 
@@ -83,7 +107,7 @@ export class Sql {
         if (attempt >= CONNECT_ATTEMPTS || !databaseUnavailable(error)) {
           throw error;
         }
-        await new Promise((r) => setTimeout(r, 100 * attempt));
+        await sleep(100 * attempt);
       }
     }
   }
@@ -114,28 +138,22 @@ export class Sql {
    * Run `work` in one transaction on one connection; rolls back on any error. `first`
    * (statements without parameters: SET LOCAL, LOCK TABLE) runs with the BEGIN, in the same
    * round trip. A connection that breaks meanwhile (PostgreSQL restarting) fails the statement
-   * in flight and leaves the pool; pg also emits 'error' on the client, which the pool listens
-   * to only while the client is idle, and an 'error' nobody listens to would end the process.
+   * in flight and leaves the pool (onClient).
    */
   async transaction<T>(work: (tx: PoolClient) => Promise<T>, first?: string): Promise<T> {
-    const client = await this.connect();
-    let broken: Error | undefined;
-    const onError = (error: Error) => (broken = error);
-    client.on('error', onError);
-    try {
-      await client.query(first ? `BEGIN; ${first}` : 'BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      if (!broken) {
-        await client.query('ROLLBACK').catch((rollback: Error) => (broken = rollback));
+    return this.onClient(async (client, state) => {
+      try {
+        await client.query(first ? `BEGIN; ${first}` : 'BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        if (!state.broken) {
+          await client.query('ROLLBACK').catch((rollback: Error) => (state.broken = rollback));
+        }
+        throw error;
       }
-      throw error;
-    } finally {
-      client.removeListener('error', onError);
-      client.release(broken);
-    }
+    });
   }
 }
 

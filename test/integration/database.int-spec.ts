@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
 import pg from 'pg';
 
+import { AppConfig } from '../../src/config/app-config';
 import { migrations, runMigrations } from '../../src/database/data-source';
 import { databaseUnavailable } from '../../src/database/failure-kind';
+import { ReadReplica } from '../../src/database/read-replica';
 import { DEMO_ACCOUNTS, seedDemoData } from '../../src/database/seed';
 import { Sql } from '../../src/database/sql';
 import { freshDatabaseUrl, testEnv, withDatabase } from '../support/env';
@@ -196,19 +199,90 @@ describe('Sql on a connection that dies mid-statement', () => {
       );
     }));
 
+  it('answers a plain read when every pooled connection died at once (Pgpool-II restarting its children)', async () => {
+    const url = await freshDatabaseUrl();
+    const name = `doomed-${randomBytes(4).toString('hex')}`;
+    const pool = new pg.Pool({ connectionString: url, max: 4, application_name: name });
+    pool.on('error', () => undefined);
+    try {
+      const sql = Sql.onPool(pool);
+      await Promise.all(Array.from({ length: 4 }, () => sql.rows('SELECT pg_sleep(0.05)')));
+      // From another process while this one is blocked: every idle connection is dead before
+      // this process hears of it, as when Pgpool-II ends all its sessions as it detaches a node.
+      const killed = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `const c = new (require('pg').Client)(process.argv[1]);
+           c.connect().then(() => c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [process.argv[2]]))
+             .then((r) => { console.log(r.rowCount); return c.end(); });`,
+          url,
+          name,
+        ],
+        { encoding: 'utf8' },
+      );
+      assert.equal(killed.stdout.trim(), '4', killed.stderr);
+      assert.deepEqual(await sql.rows<{ answer: number }>('SELECT 42 AS answer'), [{ answer: 42 }]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('never repeats a write: it is refused as unavailable, and the process lives on', () =>
     withPool(async (sql, admin) => {
       // pg may also emit 'error' on the checked-out client besides rejecting: unheard, that
       // would end the process.
       await sql.rows('CREATE TABLE probe (n integer)');
-      const writing = sql.rows(
-        `WITH pause AS (SELECT pg_sleep(10)) INSERT INTO probe SELECT 1 FROM pause /* doomed-write */`,
+      // Its refusal is awaited from the start: it may come before terminateOnce returns, and
+      // a rejection nobody awaits yet is an unhandled one, which fails the test.
+      const writing = assert.rejects(
+        sql.rows(
+          `WITH pause AS (SELECT pg_sleep(10)) INSERT INTO probe SELECT 1 FROM pause /* doomed-write */`,
+        ),
+        (error: unknown) => databaseUnavailable(error),
       );
       await terminateOnce(admin, 'doomed-write');
-      await assert.rejects(writing, (error: unknown) => databaseUnavailable(error));
+      await writing;
       // The broken connection left the pool: the next statement gets a new one.
       assert.deepEqual(await sql.rows<{ n: number }>('SELECT count(*)::int AS n FROM probe'), [
         { n: 0 },
       ]);
     }));
+});
+
+describe('the read path (DATABASE_READ_URL)', () => {
+  it('a read path that cannot be reached sends reads to the primary at once, then rests', async () => {
+    const replica = new ReadReplica({
+      databaseReadUrl: 'postgres://postgres@127.0.0.1:1/nowhere',
+      databasePoolSize: 2,
+    } as AppConfig);
+    try {
+      let called = 0;
+      const work = () => Promise.resolve(++called);
+      const started = Date.now();
+      assert.equal(await replica.read('0', work), undefined);
+      assert.ok(Date.now() - started < 3_000, `${Date.now() - started} ms`);
+      const again = Date.now();
+      assert.equal(await replica.read('0', work), undefined);
+      assert.ok(Date.now() - again < 50, 'resting: not asked again');
+      assert.equal(called, 0);
+    } finally {
+      await replica.onModuleDestroy();
+    }
+  });
+
+  it('a server not in recovery is current for any position; without one, nothing is read', async () => {
+    const replica = new ReadReplica({
+      databaseReadUrl: testEnv('TEST_PG_ADMIN_URL'),
+      databasePoolSize: 2,
+    } as AppConfig);
+    try {
+      const far = String(2 ** 52);
+      const read = await replica.read(far, async (on) => (await on.query('SELECT 7 AS n')).rows[0]);
+      assert.deepEqual(read, { value: { n: 7 } });
+      assert.equal(await replica.read(undefined, () => Promise.resolve(1)), undefined);
+    } finally {
+      await replica.onModuleDestroy();
+    }
+  });
 });
