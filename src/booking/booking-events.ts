@@ -17,6 +17,7 @@ type Listener = (outcomes: BookingOutcome[]) => void;
 export class BookingEvents implements OnModuleDestroy {
   private readonly logger = new Logger(BookingEvents.name);
   private subscriber?: Redis;
+  private closed = false;
   private readonly waiters = new Map<string, Set<(o: BookingOutcome) => void>>();
   private readonly listeners = new Set<Listener>();
   readonly channel: string;
@@ -37,7 +38,12 @@ export class BookingEvents implements OnModuleDestroy {
     this.subscriber = this.redis.duplicate({ keyPrefix: '', maxRetriesPerRequest: null });
     this.subscriber.on('error', (err: Error) => this.logger.warn(`events: ${err.message}`));
     this.subscriber.on('message', (_channel: string, message: string) => this.dispatch(message));
-    await this.subscriber.subscribe(this.channel);
+    await this.subscriber.subscribe(this.channel).catch((error: Error) => {
+      // Stopped before Redis answered (just after start, or with Redis away): nothing to report.
+      if (!this.closed) {
+        throw error;
+      }
+    });
   }
 
   private dispatch(message: string): void {
@@ -97,6 +103,7 @@ export class BookingEvents implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.closed = true;
     // disconnect, not quit: quit would wait forever for a Redis that is not there.
     this.subscriber?.disconnect();
   }

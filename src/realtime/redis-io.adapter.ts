@@ -28,6 +28,7 @@ export class RedisIoAdapter extends IoAdapter {
     const sub = pub.duplicate();
     for (const client of [pub, sub]) {
       client.on('error', () => undefined); // readiness reports Redis; don't crash on reconnects
+      settleQuietly(client);
       this.clients.push(client);
     }
     server.adapter(createAdapter(pub, sub, { key: `${this.keyPrefix}socket.io` }));
@@ -37,5 +38,29 @@ export class RedisIoAdapter extends IoAdapter {
   override async close(server: Server): Promise<void> {
     await super.close(server);
     this.clients.forEach((c) => c.disconnect());
+  }
+}
+
+/**
+ * The adapter calls these without awaiting them. One that fails (Redis away, or the client
+ * closed by shutdown before it was answered) must not be an unhandled rejection: Node ends the
+ * process for those (in the tests, an app stopped just after it started had them).
+ */
+function settleQuietly(client: Redis): void {
+  for (const name of [
+    'subscribe',
+    'psubscribe',
+    'unsubscribe',
+    'punsubscribe',
+    'publish',
+  ] as const) {
+    const send = client[name].bind(client) as (...args: unknown[]) => Promise<unknown>;
+    Object.assign(client, {
+      [name]: (...args: unknown[]) => {
+        const reply = send(...args);
+        reply.catch(() => undefined);
+        return reply;
+      },
+    });
   }
 }

@@ -11,26 +11,43 @@ import { freshDatabaseUrl, freshRedisPrefix, testEnv } from '../support/env';
 
 const main = join(__dirname, '..', '..', 'src', 'main.js');
 
-/** Run the real entry point with this environment; resolve with exit code and output. */
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+}
+
+/**
+ * Run the real entry point with this environment; resolve with exit code and output, or (with
+ * `untilListening`) once it listens, with `kill` to signal it (SIGTERM) and `exited` to wait.
+ */
 function runMain(
   env: Record<string, string>,
   untilListening = false,
-): Promise<{ code: number | null; out: string; kill: () => void }> {
+): Promise<{
+  code: number | null;
+  out: string;
+  kill: (signal?: NodeJS.Signals) => void;
+  exited: Promise<Exit>;
+}> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [main], {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
+    const exited = new Promise<Exit>((done) =>
+      child.once('exit', (code, signal) => done({ code, signal, out })),
+    );
     const onData = (d: Buffer) => {
       out += d.toString();
       if (untilListening && out.includes('listening on')) {
-        resolve({ code: null, out, kill: () => child.kill('SIGTERM') });
+        resolve({ code: null, out, kill: (signal = 'SIGTERM') => child.kill(signal), exited });
       }
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.once('exit', (code) => resolve({ code, out, kill: () => undefined }));
+    void exited.then(({ code }) => resolve({ code, out, kill: () => undefined, exited }));
   });
 }
 
@@ -100,6 +117,30 @@ describe('start-up configuration', () => {
       assert.equal((await login('Second-Passw0rd')).status, 200);
     } finally {
       second.kill();
+    }
+  });
+
+  it('stops on SIGTERM, closing what it opened, with Redis up and with Redis away', async () => {
+    const base = {
+      DATABASE_URL: await freshDatabaseUrl(),
+      REDIS_KEY_PREFIX: freshRedisPrefix(),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    };
+    // Away, nothing sent to Redis is ever answered: a close that waited for an answer (QUIT)
+    // would hang the stop until the orchestrator's SIGKILL.
+    for (const redisUrl of [testEnv('REDIS_URL'), `redis://127.0.0.1:${freePortSync()}`]) {
+      const run = await runMain(
+        { ...base, REDIS_URL: redisUrl, PORT: String(freePortSync()) },
+        true,
+      );
+      run.kill();
+      const hung = setTimeout(() => run.kill('SIGKILL'), 10_000);
+      const { code, signal, out } = await run.exited;
+      clearTimeout(hung);
+      // Nest's shutdown hook closes the app, then ends the process by the signal it got.
+      assert.deepEqual([code, signal], [null, 'SIGTERM'], `${redisUrl}:\n${out}`);
+      assert.doesNotMatch(out, /unhandled|Connection is closed/i, `${redisUrl}:\n${out}`);
     }
   });
 });
