@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { LoadGenerator } from './bench/load.mjs';
 import { latencySummary, printRun, printSummary, summarize, writeHtml } from './bench/report.mjs';
 import { rushPlan } from './bench/scenarios.mjs';
+import { runWrk, wrkMissing } from './bench/wrk.mjs';
 import {
   createDatabaseIfMissing,
   deleteKeys,
@@ -41,6 +42,8 @@ const HELP = `npm run bench -- [options]
   --rounds K        rounds (default 3 with --compare, else 1)
   --baseline        also load a bare Fastify hello, the ceiling of this machine
   --workers W       generator threads (default 1)
+  --generator G     bench (default: its own, in Node) | wrk (Debian's wrk, rush only: a
+                    second opinion from an outside generator; same plan, same audit)
   --writers N       booking writers in processes of their own (APP_ROLE=worker) beside an
                     APP_ROLE=api service (default 0: the service's own writer thread)
   --warmup N        requests sent first, on goods of their own, not measured (default 5000;
@@ -75,6 +78,7 @@ const { values: opt } = parseArgs({
     rate: { type: 'string' },
     rounds: { type: 'string' },
     workers: { type: 'string', default: '1' },
+    generator: { type: 'string', default: 'bench' },
     writers: { type: 'string', default: '0' },
     warmup: { type: 'string', default: '5000' },
     url: { type: 'string' },
@@ -139,6 +143,14 @@ function parameters() {
           ? 100_000
           : 20_000;
   if (p.concurrency < p.workers) problems.push('--concurrency must be at least --workers');
+  p.generator = opt.generator;
+  if (!['bench', 'wrk'].includes(p.generator)) problems.push('--generator must be bench or wrk');
+  if (p.generator === 'wrk') {
+    if (scenario !== 'rush') problems.push('--generator wrk runs the rush only');
+    if (opt.baseline) problems.push('--baseline loads hello with the bench generator only');
+    const missing = wrkMissing();
+    if (missing) problems.push(missing);
+  }
   if (p.url) {
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET'])
       if (!process.env[name]) problems.push(`--url needs ${name} (the running service's)`);
@@ -346,7 +358,8 @@ async function unprepare(db, redis, prepared, prefix) {
   if (redis) {
     // The goods' booking state, and every cached goods read (as a goods write does).
     await redis.del(...goodsIds.flatMap((id) => [stockKeys.goods(id), stockKeys.goodsUsers(id)]));
-    await redis.incr(goodsCacheKeys.generation);
+    // No WAL position read here: unknown, a read path's next reader asks the primary.
+    await redis.bumpGeneration(goodsCacheKeys.generation, goodsCacheKeys.position, '');
     // Its users' idempotency keys (booking records go when their bookings settle).
     const users = new Set(userIds.map(String));
     let cursor = '0';
@@ -470,16 +483,25 @@ async function drive(url, scenario, pids, redis) {
   const startedAt = Date.now();
   const aofRewrites = redis ? watchAofRewrites(redis, startedAt) : () => null;
   const total = P.requests;
-  const result = await generator.run({
-    url,
-    connections: P.concurrency,
-    requests: total,
-    durationSeconds: P.durationSeconds,
-    rate: scenario.name === 'hello' ? undefined : P.rate,
-    scenario,
-    onProgress: (answered) => progress(answered, total, startedAt),
-  });
-  endProgress();
+  const wrk = P.generator === 'wrk' && scenario.name !== 'hello';
+  const result = wrk
+    ? await runWrk({
+        url,
+        connections: P.concurrency,
+        threads: P.workers,
+        spec: scenario,
+        requests: total,
+      })
+    : await generator.run({
+        url,
+        connections: P.concurrency,
+        requests: total,
+        durationSeconds: P.durationSeconds,
+        rate: scenario.name === 'hello' ? undefined : P.rate,
+        scenario,
+        onProgress: (answered) => progress(answered, total, startedAt),
+      });
+  if (!wrk) endProgress();
   const aofRewriteSeconds = aofRewrites();
   const seconds = result.elapsedMs / 1000;
   const cpu = cpuOf() - cpuBefore;
@@ -495,7 +517,11 @@ async function drive(url, scenario, pids, redis) {
       errors: result.errors,
       durationSeconds: Number(seconds.toFixed(3)),
       requestsPerSecond: Math.round(result.answered / seconds),
-      ...latencySummary(result),
+      // wrk gives its percentiles, not samples: no histogram, no per-kind split.
+      ...(result.latencyMs
+        ? { latencyMs: result.latencyMs, byKind: {}, latencyHistogram: [] }
+        : latencySummary(result)),
+      generator: wrk ? 'wrk' : 'bench',
       answers: result.codes,
       serviceCpuSeconds: Number.isNaN(cpu) ? null : Number(cpu.toFixed(2)),
       serviceCpuPercent: Number.isNaN(cpu) ? null : Math.round((cpu / seconds) * 100),

@@ -102,6 +102,26 @@ describe('npm run bench (small real runs)', () => {
     assert.match(page, /new Chart\(/);
   });
 
+  it('rush sent by wrk (an outside generator): the same plan, the same audit', async () => {
+    const { code, report } = await bench('wrk', [
+      ...['--generator', 'wrk', '--requests', '400', '--users', '300', '--stock', '100'],
+      ...['--concurrency', '20', '--warmup', '100'],
+    ]);
+    assert.equal(code, 0);
+    const [run] = report.runs;
+    assert.equal((run as Run & { generator: string }).generator, 'wrk');
+    assert.deepEqual(run.audit, { ok: true, problems: [] });
+    assert.equal(run.requests, 400);
+    assert.equal(run.confirmed, 100);
+    assert.equal(
+      Object.values(run.answers).reduce((n, v) => n + v, 0),
+      400,
+      JSON.stringify(run.answers),
+    );
+    assert.ok(run.answers['409 SOLD_OUT'] > 0, JSON.stringify(run.answers));
+    assert.equal(typeof run.latencyMs.p99, 'number');
+  });
+
   it('sustained, with a writer process of its own and no warm-up: every request at a fixed rate is confirmed and its commit lag measured', async () => {
     const { code, report } = await bench('sustained', [
       ...['--scenario', 'sustained', '--duration', '2', '--rate', '150', '--users', '100'],

@@ -10,16 +10,15 @@ export interface BulkUser {
   token: string;
 }
 
+/** An access token as the service signs it, for a user made by a fixture (no login). */
+export function signToken(id: number, role: 'user' | 'host' | 'admin', secret: string): string {
+  return jwt.sign({ sub: String(id), role }, secret, { algorithm: 'HS256', expiresIn: 3600 });
+}
+
 /** Many users in one INSERT, with tokens signed by the service's secret (no login per user). */
 export async function bulkUsers(db: pg.Pool, count: number, secret: string): Promise<BulkUser[]> {
-  const rows = (await insertUsers(db, count, { prefix: 'bulk' })).map((id) => ({ id }));
-  return rows.map(({ id }) => ({
-    id,
-    token: jwt.sign({ sub: String(id), role: 'user' }, secret, {
-      algorithm: 'HS256',
-      expiresIn: 3600,
-    }),
-  }));
+  const ids = await insertUsers(db, count, { prefix: 'bulk' });
+  return ids.map((id) => ({ id, token: signToken(id, 'user', secret) }));
 }
 
 /** Run jobs with at most `concurrency` in flight; results in job order. */
