@@ -5,12 +5,15 @@
 //   --json        status as a JSON array of {name, role, pid, address, healthy}
 //   --monitoring  up: also Prometheus (deploy/prometheus.yml) and the PostgreSQL and Redis
 //                 exporters, from then on part of this cluster
+//   --out DIR     render: where (default deploy/rendered/)
 // Commands: up, status, down, start NAME, stop NAME, rejoin NAME (an old primary → standby),
-// check (the Debian packages are there, installing them as root).
+// check (the Debian packages are there, installing them as root), render (the deploy/
+// templates filled for deploy/compose.yaml's containers).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { Cluster, ensureClusterPackages, portLayout } from './lib/cluster.mjs';
+import { renderCompose } from './lib/compose.mjs';
 import { ensureBuild, ensureDependencies, root, say } from './lib/services.mjs';
 
 const { values, positionals } = parseArgs({
@@ -20,6 +23,7 @@ const { values, positionals } = parseArgs({
     ports: { type: 'string' },
     json: { type: 'boolean', default: false },
     monitoring: { type: 'boolean', default: false },
+    out: { type: 'string' },
   },
 });
 const [command = 'status', name] = positionals;
@@ -47,6 +51,13 @@ async function main() {
   if (command === 'check') {
     // The packages are here (installed with apt as root when they were not).
     ensureClusterPackages({ monitoring: values.monitoring });
+    return;
+  }
+  if (command === 'render') {
+    const files = renderCompose(values.out);
+    say(
+      `cluster: rendered ${files.length} files for deploy/compose.yaml under ${join(files[0], '../..')}`,
+    );
     return;
   }
   const cluster = Cluster.open(values.dir, portLayout(base));
@@ -89,7 +100,9 @@ async function main() {
       cluster.rejoin(needName(), log);
       break;
     default:
-      throw new Error(`unknown command ${command}: up, status, down, start, stop, rejoin or check`);
+      throw new Error(
+        `unknown command ${command}: up, status, down, start, stop, rejoin, check or render`,
+      );
   }
 }
 

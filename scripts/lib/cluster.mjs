@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   chownSync,
+  copyFileSync,
   closeSync,
   existsSync,
   mkdirSync,
@@ -25,6 +26,42 @@ const HOST = '127.0.0.1';
 const DEPLOY = join(root, 'deploy');
 /** Pgpool-II sends every query of this application_name to the primary (deploy/pgpool.conf). */
 const APP_NAME = 'ticketnest';
+/** …and balances this one's over the standbys (the APIs' DATABASE_READ_URL). */
+const READ_APP_NAME = 'ticketnest-read';
+
+/** deploy/<template> with its {{NAME}} placeholders filled; a missing value is an error. */
+export function renderTemplate(template, values) {
+  const text = readFileSync(join(DEPLOY, template), 'utf8');
+  return text.replace(/\{\{([A-Z_]+)\}\}/g, (_, key) => {
+    if (!(key in values)) {
+      throw new Error(`deploy/${template}: no value for {{${key}}}`);
+    }
+    return String(values[key]);
+  });
+}
+
+/** pgpool.conf's BACKENDS: per node {host, port, data, name (its repmgr node_name)}. */
+export function pgpoolBackends(nodes) {
+  return nodes
+    .map((n, i) =>
+      [
+        `backend_hostname${i} = '${n.host}'`,
+        `backend_port${i} = ${n.port}`,
+        `backend_weight${i} = 1`,
+        `backend_data_directory${i} = '${n.data}'`,
+        `backend_flag${i} = 'ALLOW_TO_FAILOVER'`,
+        `backend_application_name${i} = '${n.name}'`,
+      ].join('\n'),
+    )
+    .join('\n');
+}
+
+/** haproxy.cfg's SERVERS: one checked server line per API address; `extra` for every line. */
+export function haproxyServers(addresses, extra = '') {
+  return addresses
+    .map((address, i) => `    server api-${i + 1} ${address} check${extra}`)
+    .join('\n');
+}
 
 /**
  * Where each part listens. Without a base, the documented addresses (HAProxy on 8080, APIs on
@@ -231,13 +268,7 @@ export class Cluster {
   // ---- templates ------------------------------------------------------------------------
 
   render(template, values) {
-    const text = readFileSync(join(DEPLOY, template), 'utf8');
-    return text.replace(/\{\{([A-Z_]+)\}\}/g, (_, key) => {
-      if (!(key in values)) {
-        throw new Error(`deploy/${template}: no value for {{${key}}}`);
-      }
-      return String(values[key]);
-    });
+    return renderTemplate(template, values);
   }
 
   writePgNodeConfig(node) {
@@ -269,7 +300,10 @@ export class Cluster {
     if (!text.includes('postgresql.cluster.conf')) {
       this.pgFile(conf, `${text}\ninclude '../postgresql.cluster.conf'\n`);
     }
-    this.pgFile(join(node.data, 'pg_hba.conf'), this.render('pg_hba.conf', {}));
+    this.pgFile(
+      join(node.data, 'pg_hba.conf'),
+      this.render('pg_hba.conf', { PEERS: `${HOST}/32` }),
+    );
   }
 
   // ---- PostgreSQL -----------------------------------------------------------------------
@@ -629,18 +663,7 @@ export class Cluster {
       return;
     }
     this.pgDir(files.home);
-    const backends = this.pgNodes()
-      .map((n, i) =>
-        [
-          `backend_hostname${i} = '${HOST}'`,
-          `backend_port${i} = ${n.port}`,
-          `backend_weight${i} = 1`,
-          `backend_data_directory${i} = '${n.data}'`,
-          `backend_flag${i} = 'ALLOW_TO_FAILOVER'`,
-          `backend_application_name${i} = '${n.name}'`,
-        ].join('\n'),
-      )
-      .join('\n');
+    const backends = pgpoolBackends(this.pgNodes().map((n) => ({ ...n, host: HOST })));
     this.pgFile(
       files.conf,
       this.render('pgpool.conf', {
@@ -744,6 +767,8 @@ export class Cluster {
     };
     if (part.port) {
       env.PORT = String(part.port);
+      // Catalogue reads that miss the cache go to a standby that has replayed the last edit.
+      env.DATABASE_READ_URL = process.env.DATABASE_READ_URL ?? this.databaseUrl(READ_APP_NAME);
     }
     if (part.metricsPort) {
       env.METRICS_PORT = String(part.metricsPort);
@@ -801,9 +826,7 @@ export class Cluster {
         PID_FILE: join(home, 'haproxy-master.pid'),
         STATE_DIR: home,
         ERRORS_DIR: join(DEPLOY, 'errors'),
-        SERVERS: this.ports.apis
-          .map((port, i) => `    server api-${i + 1} ${HOST}:${port} check`)
-          .join('\n'),
+        SERVERS: haproxyServers(this.ports.apis.map((port) => `${HOST}:${port}`)),
       }),
     );
     const check = spawnSync('haproxy', ['-c', '-q', '-f', conf], { encoding: 'utf8' });
@@ -849,6 +872,7 @@ export class Cluster {
       auth = `    authorization:\n      credentials_file: ${join(home, 'metrics-token')}`;
     }
     const conf = join(home, 'prometheus.yml');
+    copyFileSync(join(DEPLOY, 'alerts.yml'), join(home, 'alerts.yml'));
     writeFileSync(
       conf,
       this.render('prometheus.yml', {

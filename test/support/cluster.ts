@@ -212,11 +212,30 @@ export class TestCluster {
     this.rawRedis.disconnect();
     await TestCluster.cli(this.dir, ['down']).catch(() => undefined);
     this.reportCrashes();
+    this.reportHaproxyLog();
     if (process.env.TN_KEEP_CLUSTER) {
       process.stderr.write(`cluster kept for reading: ${this.dir}\n`);
       return;
     }
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * HAProxy's log (servers marked down or up, and why; requests that ended abnormally, with
+   * the termination state that says which side closed), the last lines in order: which API
+   * left when, for a failure whose directory is about to go. The tests' own kills show too.
+   */
+  private reportHaproxyLog(): void {
+    let log: string;
+    try {
+      log = readFileSync(join(this.dir, 'haproxy', 'haproxy.log'), 'utf8');
+    } catch {
+      return;
+    }
+    const lines = log.split('\n').filter((line) => line.trim() !== '');
+    if (lines.length > 0) {
+      process.stderr.write(`cluster haproxy.log, last lines:\n${lines.slice(-40).join('\n')}\n`);
+    }
   }
 
   /**

@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { projectRoot } from '../../src/project-root';
+import { TestCluster } from '../support/cluster';
+
+const root = projectRoot();
+const CLI = join(root, 'scripts', 'cluster.mjs');
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+function run(command: string, args: string[]): { status: number | null; output: string } {
+  const result = spawnSync(command, args, { encoding: 'utf8', timeout: 20_000 });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+/**
+ * The compose file is not run here (no container engine); the files it mounts are rendered
+ * from the same templates and checked by the engines themselves, and the compose file and the
+ * render agree on names and paths.
+ */
+describe(
+  'cluster render: the templates filled for deploy/compose.yaml',
+  {
+    skip: TestCluster.unavailableSync(),
+  },
+  () => {
+    let out: string;
+    let files: string[];
+    before(() => {
+      out = mkdtempSync(join(tmpdir(), 'tn-render-'));
+      const rendered = run(process.execPath, [CLI, 'render', '--out', out]);
+      assert.equal(rendered.status, 0, rendered.output);
+      files = filesUnder(out);
+    });
+    after(() => rmSync(out, { recursive: true, force: true }));
+
+    it('fills every placeholder', () => {
+      for (const file of files) {
+        const text = readFileSync(file, 'utf8');
+        // Comments may name the {{…}} syntax; no setting may hold one.
+        const unfilled = text.split('\n').filter((l) => /\{\{[A-Z_]+\}\}/.test(l.split('#')[0]));
+        assert.deepEqual(unfilled, [], file);
+      }
+    });
+
+    it('HAProxy accepts its configuration, with the API servers not resolvable yet', () => {
+      const cfg = join(out, 'haproxy', 'haproxy.cfg');
+      const local = join(out, 'haproxy-check.cfg');
+      // The container's mount point, here the render's own directory.
+      writeFileSync(
+        local,
+        readFileSync(cfg, 'utf8').replaceAll('/usr/local/etc/haproxy', join(out, 'haproxy')),
+      );
+      const check = run('haproxy', ['-c', '-f', local]);
+      assert.equal(check.status, 0, check.output);
+    });
+
+    it('Prometheus accepts its configuration and scrapes services the compose file has', () => {
+      const yml = join(out, 'prometheus', 'prometheus.yml');
+      const check = run('promtool', ['check', 'config', yml]);
+      assert.equal(check.status, 0, check.output);
+      const compose = readFileSync(join(root, 'deploy', 'compose.yaml'), 'utf8');
+      const services = new Set([...compose.matchAll(/^ {2}([\w-]+):/gm)].map((m) => m[1]));
+      const targets = [...readFileSync(yml, 'utf8').matchAll(/'([\w-]+):\d+'/g)].map((m) => m[1]);
+      assert.ok(targets.length >= 10, targets.join(' '));
+      assert.deepEqual(
+        targets.filter((t) => !services.has(t)),
+        [],
+        'every target is a compose service',
+      );
+    });
+
+    it('the alert rules load, and each fires on its condition and not before (promtool test rules)', () => {
+      assert.ok(
+        files.includes(join(out, 'prometheus', 'alerts.yml')),
+        'copied beside prometheus.yml',
+      );
+      const check = run('promtool', ['check', 'rules', join(root, 'deploy', 'alerts.yml')]);
+      assert.equal(check.status, 0, check.output);
+      const unit = run('promtool', ['test', 'rules', join(root, 'deploy', 'alerts.test.yml')]);
+      assert.equal(unit.status, 0, unit.output);
+    });
+
+    it('Redis starts on its configuration (in the foreground, as the compose file runs it)', () => {
+      const data = mkdtempSync(join(out, 'redis-data-'));
+      const conf = join(out, 'redis-check.conf');
+      writeFileSync(
+        conf,
+        readFileSync(join(out, 'redis', 'redis.conf'), 'utf8').replace(/^dir .*$/m, `dir ${data}`),
+      );
+      // --test-memory is not a config check; start it for a moment instead and ask it a setting.
+      const port = String(20_000 + (process.pid % 10_000));
+      const server = spawnSync(
+        'sh',
+        [
+          '-c',
+          `redis-server "$0" --daemonize no --bind 127.0.0.1 --port ${port} --pidfile "$1/p" & ` +
+            `for i in 1 2 3 4 5 6 7 8 9 10; do redis-cli -p ${port} ping >/dev/null 2>&1 && break; sleep 0.3; done; ` +
+            `redis-cli -p ${port} config get appendfsync; redis-cli -p ${port} shutdown nosave; wait`,
+          conf,
+          data,
+        ],
+        { encoding: 'utf8', timeout: 20_000 },
+      );
+      assert.match(server.stdout, /appendfsync\neverysec/, `${server.stdout}${server.stderr}`);
+    });
+
+    it('mounts only directories the render writes, and every part the render names exists', () => {
+      const compose = readFileSync(join(root, 'deploy', 'compose.yaml'), 'utf8');
+      const mounted = [...compose.matchAll(/\.\/rendered\/(\w+):/g)].map((m) => m[1]);
+      assert.ok(mounted.length >= 5);
+      for (const dir of mounted) {
+        assert.ok(statSync(join(out, dir)).isDirectory(), dir);
+      }
+      const pgpool = readFileSync(join(out, 'pgpool', 'pgpool.conf'), 'utf8');
+      const backends = [...pgpool.matchAll(/^backend_hostname\d+ = '([\w-]+)'/gm)].map((m) => m[1]);
+      assert.deepEqual(backends, ['postgres-1', 'postgres-2', 'postgres-3']);
+      for (const name of backends) {
+        assert.match(compose, new RegExp(`^ {2}${name}:`, 'm'));
+      }
+      for (const id of [1, 2, 3]) {
+        const repmgr = readFileSync(join(out, 'postgres', `repmgr-${id}.conf`), 'utf8');
+        assert.match(repmgr, new RegExp(`^node_id = ${id}$`, 'm'));
+        assert.match(repmgr, new RegExp(`host=postgres-${id} port=5432`));
+      }
+    });
+  },
+);
