@@ -9,6 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { projectRoot } from '../../src/project-root';
 import { Role } from '../../src/users/user.entity';
 import { TestApp, TestUser } from '../support/app';
+import { eventually } from '../support/cluster';
 import { launch, openPage, SHOTS } from './browser';
 
 const axeSource = readFileSync(createRequire(__filename).resolve('axe-core/axe.min.js'), 'utf8');
@@ -68,6 +69,10 @@ describe('the storefront in a real browser', () => {
     contexts.push(context);
     return context;
   };
+
+  /** The header's word for the live connection, as it reads now. */
+  const liveIndicator = (page: Page, word: 'Live' | 'Connecting…') =>
+    page.getByRole('status').filter({ hasText: new RegExp(`^${word}$`) });
 
   /** Log in through the page, as a person would. */
   async function logIn(page: Page, email: string, password: string): Promise<void> {
@@ -162,23 +167,76 @@ describe('the storefront in a real browser', () => {
       headers: { prefer: 'wait=5' },
     });
     assert.equal(booked.status, 201);
-    const page = await openPage(await newContext(), problems);
-    await logIn(page, fan.email, 'Sup3r$ecret');
-    await page.goto(`/goods/${goods.id}`);
-    await page.getByRole('button', { name: 'Join waitlist' }).click();
-    await page.getByText('You are number 1 on the waitlist.').waitFor();
+    const context = await newContext();
+    const goodsPage = await openPage(context, problems);
+    await logIn(goodsPage, fan.email, 'Sup3r$ecret');
+    await goodsPage.goto(`/goods/${goods.id}`);
+    await goodsPage.getByRole('button', { name: 'Join waitlist' }).click();
+    await goodsPage.getByText('You are number 1 on the waitlist.').waitFor();
+    // The same person also has their tickets open in a second tab.
+    const page = await openPage(context, problems);
     await page.goto('/me/tickets');
     await page.getByRole('heading', { name: 'My tickets' }).waitFor();
+    // Pushes arrive once the header says so: a promotion before that is the next test's case.
+    await liveIndicator(page, 'Live').waitFor();
+    await liveIndicator(goodsPage, 'Live').waitFor();
     await t.request('DELETE', `/api/bookings/${booked.body.id}`, { token: holder.token });
     await page
       .getByText('A ticket came back and it is yours: Tiny show.')
       .waitFor({ timeout: 10_000 });
     await page.getByRole('cell', { name: 'Confirmed' }).waitFor();
+    // The show's own page says so too, and offers the ticket's cancellation, not the waitlist.
+    await goodsPage.getByText('A ticket came back and it is yours: Tiny show.').waitFor();
+    await goodsPage.getByRole('button', { name: 'Cancel' }).waitFor();
+    assert.equal(await goodsPage.getByRole('button', { name: 'Join waitlist' }).count(), 0);
+    await goodsPage.close();
     assert.deepEqual(await accessibilityProblems(page), []);
     // Cancel with a confirmation step.
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.getByRole('button', { name: 'Yes, cancel it' }).click();
     await page.getByRole('cell', { name: 'Cancelled' }).waitFor();
+    assert.deepEqual(problems.splice(0), []);
+  });
+
+  it('shows a promotion that came while the live connection was away, once it is back', async () => {
+    const goods = await t.newGoods(host, {
+      title: 'Missed show',
+      bookingLimit: 1,
+      imgUrl: poster(),
+    });
+    const [holder, fan] = [await t.newUser(), await t.newUser()];
+    const booked = await t.request('POST', `/api/goods/${goods.id}/bookings`, {
+      token: holder.token,
+      body: {},
+      headers: { prefer: 'wait=5' },
+    });
+    assert.equal(booked.status, 201);
+    const context = await newContext();
+    // The page's Socket.IO connection reaches the server only when the test lets it.
+    let letThrough!: () => void;
+    const held = new Promise<void>((resolve) => (letThrough = resolve));
+    await context.routeWebSocket(/\/socket\.io\//, async (ws) => {
+      await held;
+      ws.connectToServer();
+    });
+    const page = await openPage(context, problems);
+    await logIn(page, fan.email, 'Sup3r$ecret');
+    await page.goto(`/goods/${goods.id}`);
+    await page.getByRole('button', { name: 'Join waitlist' }).click();
+    await page.getByText('You are number 1 on the waitlist.').waitFor();
+    await page.goto('/me/tickets');
+    await page.getByText('No bookings yet.').waitFor();
+    await liveIndicator(page, 'Connecting…').waitFor();
+    await t.request('DELETE', `/api/bookings/${booked.body.id}`, { token: holder.token });
+    await eventually('the fan promoted and confirmed', async () => {
+      const mine = await t.request('GET', '/api/me/bookings', { token: fan.token });
+      return mine.body.items.some((b: { status: string }) => b.status === 'CONFIRMED');
+    });
+    // Its push went to nobody: the page still shows what it read before.
+    assert.equal(await page.getByRole('cell', { name: 'Confirmed' }).count(), 0);
+    letThrough();
+    await liveIndicator(page, 'Live').waitFor();
+    await page.getByRole('cell', { name: 'Confirmed' }).waitFor({ timeout: 5_000 });
     assert.deepEqual(problems.splice(0), []);
   });
 

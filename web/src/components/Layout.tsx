@@ -5,11 +5,13 @@ import { Link, NavLink, useNavigate } from 'react-router';
 
 import { api, call } from '../api/client';
 import { LANGUAGES, type Language, setLanguage } from '../i18n';
+import { useRealtimeLive } from '../lib/realtime';
 import { useSession } from '../lib/session';
 
 export function Layout({ children }: { children: ReactNode }) {
   const { t, i18n } = useTranslation();
   const { user } = useSession();
+  const live = useRealtimeLive();
   const client = useQueryClient();
   const navigate = useNavigate();
   const logOut = async () => {
@@ -49,6 +51,9 @@ export function Layout({ children }: { children: ReactNode }) {
           {user ? (
             <>
               <span className="who">{t('nav.signedInAs', { nickname: user.nickname })}</span>
+              <span role="status" className={live ? 'live on' : 'live off'}>
+                {live ? t('nav.live') : t('nav.connecting')}
+              </span>
               <button type="button" onClick={() => void logOut()}>
                 {t('nav.logOut')}
               </button>

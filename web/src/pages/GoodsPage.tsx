@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useReducer, useState } from 'react';
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 
@@ -156,18 +156,54 @@ function BookingStatus({ state, nowMs }: { state: BookingState; nowMs: number })
   }
 }
 
+/**
+ * A ticket that came back to this visitor from the waitlist: the push says so, and the
+ * bookings are read again (also after a reconnection, which may have missed the push).
+ */
+function usePromotion(goodsId: number): boolean {
+  const client = useQueryClient();
+  const [promoted, setPromoted] = useState(false);
+  useRealtimeEvent(
+    'waitlist.promoted',
+    useCallback(
+      (p: { goodsId: number }) => {
+        if (p.goodsId === goodsId) {
+          setPromoted(true);
+          void client.invalidateQueries({ queryKey: ['myBookings'] });
+          void client.invalidateQueries({ queryKey: ['waitlist', goodsId] });
+        }
+      },
+      [client, goodsId],
+    ),
+  );
+  useRealtimeEvent(
+    'connect',
+    useCallback(() => void client.invalidateQueries({ queryKey: ['myBookings'] }), [client]),
+  );
+  return promoted;
+}
+
 function Waitlist({ goodsId }: { goodsId: number }) {
   const { t } = useTranslation();
+  const client = useQueryClient();
   const [problem, setProblem] = useState<string>();
+  // Off the list since the last poll, not by this page's hand: most likely promoted.
+  const onList = useRef(false);
   const position = useQuery({
     queryKey: ['waitlist', goodsId],
     queryFn: async () => {
       try {
-        return await call(
+        const found = await call(
           api.GET('/api/goods/{goodsId}/waitlist', { params: { path: { goodsId } } }),
         );
+        onList.current = true;
+        return found;
       } catch (error) {
         if (error instanceof ApiError && error.code === 'NOT_WAITLISTED') {
+          if (onList.current) {
+            void client.invalidateQueries({ queryKey: ['myBookings'] });
+          }
+          onList.current = false;
           return null;
         }
         throw error;
@@ -298,6 +334,7 @@ function Actions({ goods, phase }: { goods: Goods; phase: SalePhase }) {
   const { user } = useSession();
   const [quantity, setQuantity] = useState(1);
   const booking = useBooking(goods.id, quantity);
+  const promoted = usePromotion(goods.id);
   const mine = useQuery({
     queryKey: ['myBookings'],
     queryFn: () => call(api.GET('/api/me/bookings', { params: { query: { limit: 100 } } })),
@@ -328,6 +365,7 @@ function Actions({ goods, phase }: { goods: Goods; phase: SalePhase }) {
       )}
       {!held && phase.kind === 'soldOut' && <Waitlist goodsId={goods.id} />}
       <div aria-live="polite" className="status">
+        {promoted && <p className="ok notice">{t('booking.promoted', { title: goods.title })}</p>}
         <BookingStatus state={booking.state} nowMs={Date.now()} />
       </div>
     </>

@@ -36,10 +36,11 @@ export function MyTicketsPage() {
       [client, refresh, t],
     ),
   );
-  useRealtimeEvent(
-    'booking.status',
-    useCallback(() => void refresh(), [refresh]),
-  );
+  const refreshQuietly = useCallback(() => void refresh(), [refresh]);
+  useRealtimeEvent('booking.status', refreshQuietly);
+  // A promotion or a status pushed while the connection was away (before it first connected,
+  // or during a reconnect) was never heard: the list is read again once it is back.
+  useRealtimeEvent('connect', refreshQuietly);
   const cancel = async (bookingId: string) => {
     setProblem(undefined);
     try {
