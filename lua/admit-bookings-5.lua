@@ -12,14 +12,17 @@
   KEYS[5] this second's rate-limit hash (…bk:w:<epoch second>)
   ARGV[1] nowMs   ARGV[2] idempotency TTL s   ARGV[3] rate limit per second
   ARGV[4] rate hash TTL ms   ARGV[5] PENDING record TTL s
-  ARGV[6..] groups of 8: goodsId, userId, quantity, bookingId, request fingerprint ('' = no
+  ARGV[6] deadline, ms since the epoch by Redis's own clock ('0': none): the caller stops
+    waiting for this reply then and answers 503, so a call that runs later (Redis frozen, then
+    woken, with the call in its socket all the while) must admit nothing
+  ARGV[7..] groups of 8: goodsId, userId, quantity, bookingId, request fingerprint ('' = no
   idempotency key), idempotency key suffix (userId:hash), idempotency key as sent, W3C
   traceparent of the admitting request ('' = tracing off: the entry then has no tp field)
   Output: groups of 3: code, bookingId or '', detail
     1 admitted (detail: stock left) | 0 replay (the first request's id) | -1 goods not loaded
     -2 sale not open | -3 sale closed | -4 over the per-user limit (detail: max) | -5 sold out
     -6 rate limited (detail: ms to wait) | -7 key reused with another request
-    -8 quantity above maxPerUser (detail: max)
+    -8 quantity above maxPerUser (detail: max) | -9 past the deadline (nothing done)
   Records are strings 'PENDING|goodsId|userId|quantity|', deleted when settled (settle-bookings-5.lua).
   Stock is written once, at the end. Redis refuses a script for lack of memory only before its
   first write, so the one way to stop half-way is a command error (a key of the wrong type:
@@ -28,6 +31,19 @@
 local rcall = redis.call
 local now = tonumber(ARGV[1])
 local limit = tonumber(ARGV[3])
+local deadline = tonumber(ARGV[6])
+if deadline > 0 then
+  local t = rcall('TIME')
+  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > deadline then
+    local late = {}
+    for _ = 7, #ARGV, 8 do
+      late[#late + 1] = -9
+      late[#late + 1] = ''
+      late[#late + 1] = ''
+    end
+    return late
+  end
+end
 local goods = {} -- goodsId → { left, max, startsAt, endsAt, exp, taken } or false (not loaded)
 local out = {}
 local counted = false
@@ -76,7 +92,7 @@ local function admit(g, u, qty, id, fingerprint, idemSuffix, idemKey, tp)
   return 1, id, state.left
 end
 
-for i = 6, #ARGV, 8 do
+for i = 7, #ARGV, 8 do
   local code, id, detail = admit(ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3],
     ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7])
   out[#out + 1] = code

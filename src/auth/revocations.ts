@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import type Redis from 'ioredis';
 
 import { AppConfig } from '../config/app-config';
-import { REDIS } from '../redis/redis.module';
+import { REDIS, SUBSCRIBER_OPTIONS } from '../redis/redis.module';
 import type { ScriptedRedis } from '../redis/scripts';
 
 /** The Redis keys of revocation (the client adds REDIS_KEY_PREFIX; the channel by hand). */
@@ -53,7 +53,7 @@ export class Revocations implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
-    this.subscriber = this.redis.duplicate({ keyPrefix: '', maxRetriesPerRequest: null });
+    this.subscriber = this.redis.duplicate(SUBSCRIBER_OPTIONS);
     this.subscriber.on('error', (err: Error) => this.logger.warn(`revocations: ${err.message}`));
     this.subscriber.on('message', (_channel: string, message: string) => this.apply(message));
     // Subscribed first, then loaded: a revocation in between arrives by message.

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type Redis from 'ioredis';
 
 import { AppConfig } from '../config/app-config';
-import { REDIS } from '../redis/redis.module';
+import { REDIS, SUBSCRIBER_OPTIONS } from '../redis/redis.module';
 import type { ScriptedRedis } from '../redis/scripts';
 import { bookingKeys } from './booking.keys';
 import type { BookingOutcome } from './booking.types';
@@ -35,7 +35,7 @@ export class BookingEvents implements OnModuleDestroy {
       return;
     }
     // Waits for Redis instead of failing fast, and re-subscribes by itself after a reconnect.
-    this.subscriber = this.redis.duplicate({ keyPrefix: '', maxRetriesPerRequest: null });
+    this.subscriber = this.redis.duplicate(SUBSCRIBER_OPTIONS);
     this.subscriber.on('error', (err: Error) => this.logger.warn(`events: ${err.message}`));
     this.subscriber.on('message', (_channel: string, message: string) => this.dispatch(message));
     await this.subscriber.subscribe(this.channel).catch((error: Error) => {

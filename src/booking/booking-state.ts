@@ -1,7 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 
 import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
+import { betterSample, ClockSample, clockSample, deadlineFor } from '../redis/redis-clock';
 import type { ScriptedRedis } from '../redis/scripts';
 import { StockService } from '../stock/stock.service';
 import { stockKeys } from '../stock/stock.keys';
@@ -19,6 +22,8 @@ export enum Admission {
   RateLimited = -6,
   KeyReused = -7,
   QuantityAboveMax = -8,
+  /** Ran past its deadline (Redis held the call longer than we waited): nothing done. */
+  Late = -9,
 }
 
 /** A log entry the writer could not take, as the dead-letter stream keeps it. */
@@ -74,10 +79,39 @@ export const PENDING_TTL_SECONDS = 86_400;
 const RATE_WINDOW_TTL_MS = 2000;
 /** Bounds one script call (and the time Redis spends in it) in a burst. */
 const MAX_ADMISSIONS_PER_CALL = 200;
+/** How often Redis's clock is read again (deadlines are set by it). */
+const CLOCK_SAMPLE_MS = 10_000;
+/** While Redis is not answering, how often it is asked whether it is back. */
+const STALL_PROBE_MS = 200;
 
-/** The Redis half of the booking path: one script call per operation. */
+/** Redis held an admission past the time we wait for it: the request answers 503. */
+export class RedisStalledError extends Error {
+  constructor() {
+    super('redis is not answering');
+  }
+}
+
+const timedOut = (error: unknown): boolean =>
+  error instanceof Error && error.message === 'Command timed out';
+
+/**
+ * The Redis half of the booking path: one script call per operation.
+ *
+ * A Redis that accepts connections and never answers (stopped, partitioned, swapping) must
+ * not hold requests, nor admit them behind our back: an admission is waited for
+ * REDIS_COMMAND_TIMEOUT_MS, and carries a deadline by Redis's own clock (RedisClock) a margin
+ * before that, past which the script admits nothing. So a request told 503 was not admitted,
+ * even when Redis wakes and runs the call it held. After one such timeout, admissions answer
+ * 503 at once until Redis answers again.
+ */
 @Injectable()
-export class BookingState {
+export class BookingState implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(BookingState.name);
+  private clock?: ClockSample;
+  private clockTimer?: NodeJS.Timeout;
+  private stalled = false;
+  private closed = false;
+
   constructor(
     @Inject(REDIS) private readonly redis: ScriptedRedis,
     private readonly config: AppConfig,
@@ -86,6 +120,55 @@ export class BookingState {
 
   /** Requests waiting for this turn of the event loop's admission script. */
   private queued: QueuedAdmission[] = [];
+
+  onModuleInit(): void {
+    // Read again on every (re)connection: it may be another Redis host now.
+    this.redis.on('ready', this.sampleClock);
+    this.clockTimer = setInterval(this.sampleClock, CLOCK_SAMPLE_MS);
+    this.clockTimer.unref();
+    if (this.redis.status === 'ready') {
+      this.sampleClock();
+    }
+  }
+
+  onModuleDestroy(): void {
+    this.closed = true;
+    clearInterval(this.clockTimer);
+    this.redis.off('ready', this.sampleClock);
+  }
+
+  private readonly sampleClock = (): void => {
+    void this.readClock().catch(() => undefined);
+  };
+
+  private async readClock(): Promise<ClockSample> {
+    const sent = Date.now();
+    const time = (await this.redis.time()) as unknown as [string, string];
+    this.clock = betterSample(this.clock, clockSample(sent, Date.now(), time));
+    return this.clock;
+  }
+
+  /** Redis did not answer in time: refuse at once, and ask it until it answers again. */
+  private stall(): void {
+    if (this.stalled) {
+      return;
+    }
+    this.stalled = true;
+    this.logger.warn(
+      `redis did not answer an admission within ${this.config.redisCommandTimeoutMs} ms: bookings answer 503 until it does`,
+    );
+    void (async () => {
+      while (this.stalled && !this.closed) {
+        try {
+          await this.redis.ping();
+          this.stalled = false;
+          this.logger.log('redis answers again: bookings resume');
+        } catch {
+          await sleep(STALL_PROBE_MS);
+        }
+      }
+    })();
+  }
 
   /**
    * Admit one request. Requests that arrive in the same turn of the event loop go to Redis
@@ -96,6 +179,9 @@ export class BookingState {
     if (this.redis.status !== 'ready') {
       // Disconnected: say so now (503) rather than queue behind the reconnect attempts.
       return Promise.reject(new Error(`redis is ${this.redis.status}`));
+    }
+    if (this.stalled) {
+      return Promise.reject(new RedisStalledError());
     }
     return new Promise((resolve, reject) => {
       if (this.queued.push({ request, resolve, reject }) === 1) {
@@ -130,6 +216,7 @@ export class BookingState {
     }
     let answer: (string | number)[];
     try {
+      const clock = this.clock ?? (await this.readClock());
       answer = await this.redis.admitBookings(
         stockKeys.goodsPrefix,
         bookingKeys.recordPrefix,
@@ -141,14 +228,23 @@ export class BookingState {
         this.config.bookingRateLimitPerSecond,
         RATE_WINDOW_TTL_MS,
         PENDING_TTL_SECONDS,
+        deadlineFor(clock, Date.now(), this.config.redisCommandTimeoutMs),
         ...args,
       );
     } catch (error) {
+      if (timedOut(error)) {
+        this.stall();
+      }
       batch.forEach((q) => q.reject(error));
       return;
     }
-    batch.forEach(({ request, resolve }, i) => {
+    batch.forEach(({ request, resolve, reject }, i) => {
       const code = answer[i * 3] as Admission;
+      if (code === Admission.Late) {
+        // Answered, but only after its deadline: we were about to give up on it.
+        reject(new RedisStalledError());
+        return;
+      }
       if (code === Admission.Admitted) {
         this.stock.changed(request.goodsId);
       }

@@ -43,6 +43,7 @@ export class AppConfig {
   readonly metricsPort?: number;
   readonly redisUrl: string;
   readonly redisKeyPrefix: string;
+  readonly redisCommandTimeoutMs: number;
   readonly jwtSecret: string;
   /** Outside production without JWT_SECRET: the random one kept in .data/jwt-secret. */
   readonly jwtSecretGenerated: boolean;
@@ -94,6 +95,7 @@ export class AppConfig {
     this.serviceName = env.OTEL_SERVICE_NAME;
     this.redisUrl = env.REDIS_URL;
     this.redisKeyPrefix = env.REDIS_KEY_PREFIX;
+    this.redisCommandTimeoutMs = env.REDIS_COMMAND_TIMEOUT_MS;
     this.jwtSecret = env.JWT_SECRET ?? developmentSecret().secret;
     this.jwtSecretGenerated = env.JWT_SECRET === undefined;
     this.jwtExpiresInSeconds = parseDurationSeconds(env.JWT_EXPIRES_IN);

@@ -102,6 +102,11 @@ export const envVariables = {
       .default('tn:'),
     description: 'prefix of every Redis key, so several deployments or test runs share one Redis',
   },
+  REDIS_COMMAND_TIMEOUT_MS: {
+    schema: int(500, 60_000).default(3000),
+    description:
+      'how long a Redis command is waited for before the request answers 503: a Redis that accepts connections and never answers (stopped, partitioned) must not hold requests, and a booking admission past it is refused by Redis itself when it wakes. Kept above the longest stall a healthy Redis has (writes held behind a slow AOF fsync: up to 2 s)',
+  },
   JWT_SECRET: {
     schema: z.string().min(1).optional(),
     description:

@@ -2,14 +2,25 @@ import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/c
 import Redis from 'ioredis';
 
 import { AppConfig } from '../config/app-config';
+import { envVariables } from '../config/env.schema';
 import { defineScripts, ScriptedRedis } from './scripts';
 
 export const REDIS = Symbol('REDIS');
 
-export function createRedis(url: string, keyPrefix: string): ScriptedRedis {
+/**
+ * `commandTimeoutMs`: a command unanswered that long fails (a Redis that accepts connections and
+ * never answers). Its bytes may still reach Redis and run later, so a caller for whom that
+ * matters checks a deadline inside its script (BookingState.admit).
+ */
+export function createRedis(
+  url: string,
+  keyPrefix: string,
+  commandTimeoutMs = envVariables.REDIS_COMMAND_TIMEOUT_MS.schema.parse(undefined),
+): ScriptedRedis {
   const redis = new Redis(url, {
     keyPrefix,
     connectTimeout: 2000,
+    commandTimeout: commandTimeoutMs,
     // Fail fast instead of queueing forever: callers turn errors into 503s.
     maxRetriesPerRequest: 1,
     // Reconnect soon: while disconnected, bookings answer 503 at once (BookingState.admit).
@@ -24,6 +35,18 @@ export function createRedis(url: string, keyPrefix: string): ScriptedRedis {
   return redis as ScriptedRedis;
 }
 
+/**
+ * A subscriber's connection (a duplicate of the shared client): no key prefix (channels are
+ * named in full), its subscriptions wait for Redis however long (ioredis sends them again
+ * after a reconnect), and no command timeout: a SUBSCRIBE given up on would still take effect
+ * when a frozen Redis woke, and ioredis's own record of the subscription would disagree.
+ */
+export const SUBSCRIBER_OPTIONS = {
+  keyPrefix: '',
+  maxRetriesPerRequest: null,
+  commandTimeout: undefined,
+};
+
 @Global()
 @Module({
   providers: [
@@ -31,7 +54,11 @@ export function createRedis(url: string, keyPrefix: string): ScriptedRedis {
       provide: REDIS,
       inject: [AppConfig],
       useFactory: (config: AppConfig) => {
-        const redis = createRedis(config.redisUrl, config.redisKeyPrefix);
+        const redis = createRedis(
+          config.redisUrl,
+          config.redisKeyPrefix,
+          config.redisCommandTimeoutMs,
+        );
         const logger = new Logger('Redis');
         redis.on('error', (err: Error) => logger.warn(`redis: ${err.message}`));
         return redis;

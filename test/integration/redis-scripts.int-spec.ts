@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 
 import pg from 'pg';
 
-import { Admission, BookingState } from '../../src/booking/booking-state';
+import { Admission, BookingState, RedisStalledError } from '../../src/booking/booking-state';
 import { WRITERS_GROUP, bookingKeys } from '../../src/booking/booking.keys';
 import { stockKeys } from '../../src/stock/stock.keys';
 import type { BookingOutcome } from '../../src/booking/booking.types';
@@ -211,7 +211,11 @@ describe('Redis scripts on a real Redis', () => {
   });
 
   describe('admit-bookings and settle-bookings', () => {
-    const config = { idempotencyTtlSeconds: 60, bookingRateLimitPerSecond: 10 } as AppConfig;
+    const config = {
+      idempotencyTtlSeconds: 60,
+      bookingRateLimitPerSecond: 10,
+      redisCommandTimeoutMs: 3000,
+    } as AppConfig;
 
     it('settling drops the PENDING records, gives a rejection its stock back once, and empties the log', async () => {
       const stock = new RedisStock(redis);
@@ -331,8 +335,71 @@ describe('Redis scripts on a real Redis', () => {
     });
   });
 
+  describe('admission past its deadline (Redis held the call longer than we waited)', () => {
+    const config = {
+      idempotencyTtlSeconds: 60,
+      bookingRateLimitPerSecond: 10,
+      redisCommandTimeoutMs: 3000,
+    } as AppConfig;
+
+    it('admits nothing and writes nothing; the request is refused as Redis being away', async () => {
+      const stock = new RedisStock(redis);
+      const state = new BookingState(redis, config, stock);
+      const goods = {
+        id: 61,
+        bookingLimit: 3,
+        bookingCount: 0,
+        maxPerUser: 2,
+        saleStartsAt: null,
+        saleEndsAt: null,
+      };
+      await stock.load(goods, new Map());
+      const logBefore = await redis.xlen(bookingKeys.log);
+      // By this clock Redis is ten seconds behind: every deadline set by it has passed when
+      // the script runs, as after a freeze of that long.
+      Object.assign(state, { clock: { offsetMs: -10_000, uncertaintyMs: 0, atMs: Date.now() } });
+      const key = 'late-key';
+      const refused = await Promise.allSettled(
+        [8, 9].map((userId) =>
+          state.admit({
+            goodsId: 61,
+            userId,
+            quantity: 1,
+            bookingId: randomUUID(),
+            idempotencyKey: key,
+          }),
+        ),
+      );
+      assert.deepEqual(
+        refused.map((r) => r.status === 'rejected' && r.reason instanceof RedisStalledError),
+        [true, true],
+      );
+      assert.equal(await redis.hget(stockKeys.goods(61), 'left'), '3');
+      assert.equal(await redis.exists(stockKeys.goodsUsers(61)), 0);
+      assert.equal(await redis.xlen(bookingKeys.log), logBefore);
+      assert.equal(
+        await redis.exists(bookingKeys.idempotencyPrefix + bookingKeys.idempotencySuffix(8, key)),
+        0,
+      );
+      // A clock that is right again: the same request is admitted.
+      Object.assign(state, { clock: undefined });
+      const admitted = await state.admit({
+        goodsId: 61,
+        userId: 8,
+        quantity: 1,
+        bookingId: randomUUID(),
+        idempotencyKey: key,
+      });
+      assert.equal(admitted.code, Admission.Admitted);
+    });
+  });
+
   describe('the state of an ended sale', () => {
-    const config = { idempotencyTtlSeconds: 60, bookingRateLimitPerSecond: 10 } as AppConfig;
+    const config = {
+      idempotencyTtlSeconds: 60,
+      bookingRateLimitPerSecond: 10,
+      redisCommandTimeoutMs: 3000,
+    } as AppConfig;
     const expiry = async (key: string) => Number(await redis.call('PEXPIRETIME', key));
     const goods = (id: number, saleEndsAt: Date | null) => ({
       id,
