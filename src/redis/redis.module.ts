@@ -2,20 +2,22 @@ import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/c
 import Redis from 'ioredis';
 
 import { AppConfig } from '../config/app-config';
-import { envVariables } from '../config/env.schema';
 import { defineScripts, ScriptedRedis } from './scripts';
 
 export const REDIS = Symbol('REDIS');
 
 /**
- * `commandTimeoutMs`: a command unanswered that long fails (a Redis that accepts connections and
- * never answers). Its bytes may still reach Redis and run later, so a caller for whom that
- * matters checks a deadline inside its script (BookingState.admit).
+ * `commandTimeoutMs` (the service's REDIS_COMMAND_TIMEOUT_MS): a command unanswered that long
+ * fails, counted from when it is sent or queued (a Redis that accepts connections and never
+ * answers, or one still loading its AOF). Its bytes may still reach Redis and run later, so a
+ * caller for whom that matters checks a deadline inside its script (BookingState.admit).
+ * Without it commands wait, as an operator's tool should (the bench's FLUSHALL of a large
+ * leftover, reconcile on a Redis loading its AOF).
  */
 export function createRedis(
   url: string,
   keyPrefix: string,
-  commandTimeoutMs = envVariables.REDIS_COMMAND_TIMEOUT_MS.schema.parse(undefined),
+  commandTimeoutMs?: number,
 ): ScriptedRedis {
   const redis = new Redis(url, {
     keyPrefix,
