@@ -70,6 +70,19 @@ describe('the storefront in a real browser', () => {
     return context;
   };
 
+  /** A one-seat show, sold to `holder` (confirmed), and a `fan` who would like it. */
+  async function soldOutShow(title: string) {
+    const goods = await t.newGoods(host, { title, bookingLimit: 1, imgUrl: poster() });
+    const [holder, fan] = [await t.newUser(), await t.newUser()];
+    const booked = await t.request('POST', `/api/goods/${goods.id}/bookings`, {
+      token: holder.token,
+      body: {},
+      headers: { prefer: 'wait=5' },
+    });
+    assert.equal(booked.status, 201);
+    return { goods, holder, fan, booked };
+  }
+
   /** The header's word for the live connection, as it reads now. */
   const liveIndicator = (page: Page, word: 'Live' | 'Connecting…') =>
     page.getByRole('status').filter({ hasText: new RegExp(`^${word}$`) });
@@ -159,14 +172,7 @@ describe('the storefront in a real browser', () => {
   });
 
   it('joins the waitlist when sold out and hears the promotion live when a ticket comes back', async () => {
-    const goods = await t.newGoods(host, { title: 'Tiny show', bookingLimit: 1, imgUrl: poster() });
-    const [holder, fan] = [await t.newUser(), await t.newUser()];
-    const booked = await t.request('POST', `/api/goods/${goods.id}/bookings`, {
-      token: holder.token,
-      body: {},
-      headers: { prefer: 'wait=5' },
-    });
-    assert.equal(booked.status, 201);
+    const { goods, holder, fan, booked } = await soldOutShow('Tiny show');
     const context = await newContext();
     const goodsPage = await openPage(context, problems);
     await logIn(goodsPage, fan.email, 'Sup3r$ecret');
@@ -199,18 +205,7 @@ describe('the storefront in a real browser', () => {
   });
 
   it('shows a promotion that came while the live connection was away, once it is back', async () => {
-    const goods = await t.newGoods(host, {
-      title: 'Missed show',
-      bookingLimit: 1,
-      imgUrl: poster(),
-    });
-    const [holder, fan] = [await t.newUser(), await t.newUser()];
-    const booked = await t.request('POST', `/api/goods/${goods.id}/bookings`, {
-      token: holder.token,
-      body: {},
-      headers: { prefer: 'wait=5' },
-    });
-    assert.equal(booked.status, 201);
+    const { goods, holder, fan, booked } = await soldOutShow('Missed show');
     const context = await newContext();
     // The page's Socket.IO connection reaches the server only when the test lets it.
     let letThrough!: () => void;

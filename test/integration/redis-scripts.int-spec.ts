@@ -37,6 +37,13 @@ async function readLog(redis: ScriptedRedis): Promise<string[]> {
   return reply[0][1].map(([id]) => id);
 }
 
+/** What BookingState reads of the configuration. */
+const config = {
+  idempotencyTtlSeconds: 60,
+  bookingRateLimitPerSecond: 10,
+  redisCommandTimeoutMs: 3000,
+} as AppConfig;
+
 describe('Redis scripts on a real Redis', () => {
   let redis: ScriptedRedis;
   let prefix: string;
@@ -211,12 +218,6 @@ describe('Redis scripts on a real Redis', () => {
   });
 
   describe('admit-bookings and settle-bookings', () => {
-    const config = {
-      idempotencyTtlSeconds: 60,
-      bookingRateLimitPerSecond: 10,
-      redisCommandTimeoutMs: 3000,
-    } as AppConfig;
-
     it('settling drops the PENDING records, gives a rejection its stock back once, and empties the log', async () => {
       const stock = new RedisStock(redis);
       const state = new BookingState(redis, config, stock);
@@ -336,12 +337,6 @@ describe('Redis scripts on a real Redis', () => {
   });
 
   describe('admission past its deadline (Redis held the call longer than we waited)', () => {
-    const config = {
-      idempotencyTtlSeconds: 60,
-      bookingRateLimitPerSecond: 10,
-      redisCommandTimeoutMs: 3000,
-    } as AppConfig;
-
     it('admits nothing and writes nothing; the request is refused as Redis being away', async () => {
       const stock = new RedisStock(redis);
       const state = new BookingState(redis, config, stock);
@@ -395,11 +390,6 @@ describe('Redis scripts on a real Redis', () => {
   });
 
   describe('the state of an ended sale', () => {
-    const config = {
-      idempotencyTtlSeconds: 60,
-      bookingRateLimitPerSecond: 10,
-      redisCommandTimeoutMs: 3000,
-    } as AppConfig;
     const expiry = async (key: string) => Number(await redis.call('PEXPIRETIME', key));
     const goods = (id: number, saleEndsAt: Date | null) => ({
       id,
