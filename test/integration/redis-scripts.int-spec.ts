@@ -44,6 +44,20 @@ const config = {
   redisCommandTimeoutMs: 3000,
 } as AppConfig;
 
+/** A goods' live state as RedisStock loads it: five seats, two each, an open sale. */
+const goodsState = (
+  id: number,
+  fields: { bookingLimit?: number; saleEndsAt?: Date | null } = {},
+) => ({
+  id,
+  bookingLimit: 5,
+  bookingCount: 0,
+  maxPerUser: 2,
+  saleStartsAt: null,
+  saleEndsAt: null,
+  ...fields,
+});
+
 describe('Redis scripts on a real Redis', () => {
   let redis: ScriptedRedis;
   let prefix: string;
@@ -221,14 +235,7 @@ describe('Redis scripts on a real Redis', () => {
     it('settling drops the PENDING records, gives a rejection its stock back once, and empties the log', async () => {
       const stock = new RedisStock(redis);
       const state = new BookingState(redis, config, stock);
-      const goods = {
-        id: 41,
-        bookingLimit: 3,
-        bookingCount: 0,
-        maxPerUser: 2,
-        saleStartsAt: null,
-        saleEndsAt: null,
-      };
+      const goods = goodsState(41, { bookingLimit: 3 });
       assert.equal(await stock.load(goods, new Map()), true);
       await redis.ensureGroup(bookingKeys.log, WRITERS_GROUP);
       const admitted = await Promise.all(
@@ -340,14 +347,7 @@ describe('Redis scripts on a real Redis', () => {
     it('admits nothing and writes nothing; the request is refused as Redis being away', async () => {
       const stock = new RedisStock(redis);
       const state = new BookingState(redis, config, stock);
-      const goods = {
-        id: 61,
-        bookingLimit: 3,
-        bookingCount: 0,
-        maxPerUser: 2,
-        saleStartsAt: null,
-        saleEndsAt: null,
-      };
+      const goods = goodsState(61, { bookingLimit: 3 });
       await stock.load(goods, new Map());
       const logBefore = await redis.xlen(bookingKeys.log);
       // By this clock Redis is ten seconds behind: every deadline set by it has passed when
@@ -391,14 +391,7 @@ describe('Redis scripts on a real Redis', () => {
 
   describe('the state of an ended sale', () => {
     const expiry = async (key: string) => Number(await redis.call('PEXPIRETIME', key));
-    const goods = (id: number, saleEndsAt: Date | null) => ({
-      id,
-      bookingLimit: 5,
-      bookingCount: 0,
-      maxPerUser: 2,
-      saleStartsAt: null,
-      saleEndsAt,
-    });
+    const goods = (id: number, saleEndsAt: Date | null) => goodsState(id, { saleEndsAt });
 
     it('goes an hour after the end, the user hash made by an admission with it', async () => {
       const stock = new RedisStock(redis);
