@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
@@ -21,17 +22,31 @@ export interface Credential {
   fromCookie: boolean;
 }
 
-/** Bearer header first, then the httpOnly cookie (either 'token' or 'Bearer token'). */
+/** The session cookie's credential (either 'token' or 'Bearer token'), if there is one. */
+function cookieCredential(cookie: unknown): Credential | undefined {
+  return typeof cookie === 'string' && cookie.length > 0
+    ? { token: cookie.replace(/^Bearer\s+/i, ''), fromCookie: true }
+    : undefined;
+}
+
+/** Bearer header first, then the httpOnly cookie. */
 export function credentialOf(request: FastifyRequest): Credential | undefined {
   const header = request.headers.authorization;
   if (typeof header === 'string' && /^Bearer\s+\S+$/i.test(header)) {
     return { token: header.replace(/^Bearer\s+/i, ''), fromCookie: false };
   }
-  const cookie = request.cookies?.[AUTH_COOKIE];
-  if (typeof cookie === 'string' && cookie.length > 0) {
-    return { token: cookie.replace(/^Bearer\s+/i, ''), fromCookie: true };
-  }
-  return undefined;
+  return cookieCredential(request.cookies?.[AUTH_COOKIE]);
+}
+
+/**
+ * The session cookie's credential from a raw `Cookie` header (the realtime handshake), parsed
+ * by the parser @fastify/cookie runs on every HTTP request: a bad escape (`%`, `%E0%A4%A`)
+ * stays as sent and fails verification; nothing here throws.
+ */
+export function cookieCredentialOf(header: string | undefined): Credential | undefined {
+  return header === undefined
+    ? undefined
+    : cookieCredential(fastifyCookie.parse(header)[AUTH_COOKIE]);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Inject, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Logger, OnModuleDestroy, UseFilters } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -10,7 +10,7 @@ import {
 import type { Namespace, Socket } from 'socket.io';
 
 import type { AuthUser } from '../auth/auth-user';
-import { AUTH_COOKIE, Credential } from '../auth/jwt-auth.guard';
+import { cookieCredentialOf, Credential } from '../auth/jwt-auth.guard';
 import { fromAllowedOrigin } from '../auth/origin-check';
 import { Revocations } from '../auth/revocations';
 import { TokenService } from '../auth/token.service';
@@ -22,6 +22,14 @@ import { GoodsService } from '../goods/goods.service';
 import { StockService } from '../stock/stock.service';
 import { REDIS } from '../redis/redis.module';
 import { EventBudget, goodsIdOf } from './socket-limits';
+import {
+  Ack,
+  guardHandshake,
+  guardPackets,
+  handshakeError,
+  RealtimeExceptionFilter,
+  refusal,
+} from './socket-errors';
 
 const STOCK_FLUSH_MS = 250;
 
@@ -33,11 +41,7 @@ function credentialOf(socket: Socket): Credential | undefined {
   if (typeof auth === 'string' && auth.length > 0) {
     return { token: auth.replace(/^Bearer\s+/i, ''), fromCookie: false };
   }
-  const cookie = socket.handshake.headers.cookie ?? '';
-  const match = new RegExp(`(?:^|;\\s*)${AUTH_COOKIE}=([^;]+)`).exec(cookie);
-  return match
-    ? { token: decodeURIComponent(match[1]).replace(/^Bearer\s+/i, ''), fromCookie: true }
-    : undefined;
+  return cookieCredentialOf(socket.handshake.headers.cookie);
 }
 
 interface SocketData {
@@ -45,14 +49,6 @@ interface SocketData {
   token: string;
   budget: EventBudget;
 }
-
-type Ack = { ok: true } | { ok: false; code: ErrorCode; message: string };
-
-const refusal = (code: ErrorCode, message = errorMessages[code]): Ack => ({
-  ok: false,
-  code,
-  message,
-});
 
 /**
  * `/realtime`: the owner hears `booking.status` and `waitlist.promoted`; anyone watching a
@@ -66,6 +62,7 @@ const refusal = (code: ErrorCode, message = errorMessages[code]): Ack => ({
  * from our own pages' Origin, and a connection ends when its token does (expiry, logout).
  */
 @WebSocketGateway({ namespace: '/realtime' })
+@UseFilters(RealtimeExceptionFilter)
 export class RealtimeGateway implements OnGatewayInit, OnModuleDestroy {
   private readonly logger = new Logger(RealtimeGateway.name);
   @WebSocketServer() private readonly server: Namespace;
@@ -83,23 +80,25 @@ export class RealtimeGateway implements OnGatewayInit, OnModuleDestroy {
   ) {}
 
   afterInit(server: Namespace): void {
-    server.use((socket, next) => {
-      const credential = credentialOf(socket);
-      if (
-        credential?.fromCookie === true &&
-        !fromAllowedOrigin(socket.handshake.headers, this.config.publicOrigins)
-      ) {
-        next(new Error(ErrorCode.OriginNotAllowed));
-        return;
-      }
-      const user = credential && this.tokens.verify(credential.token);
-      if (!user) {
-        next(new Error(ErrorCode.Unauthorized));
-        return;
-      }
-      this.admit(socket, user, credential.token);
-      next();
-    });
+    server.use(
+      guardHandshake((socket, next) => {
+        const credential = credentialOf(socket);
+        if (
+          credential?.fromCookie === true &&
+          !fromAllowedOrigin(socket.handshake.headers, this.config.publicOrigins)
+        ) {
+          next(handshakeError(ErrorCode.OriginNotAllowed));
+          return;
+        }
+        const user = credential && this.tokens.verify(credential.token);
+        if (!user) {
+          next(handshakeError(ErrorCode.Unauthorized));
+          return;
+        }
+        this.admit(socket, user, credential.token);
+        next();
+      }),
+    );
     void this.events
       .onOutcomes((outcomes) => this.push(outcomes))
       .catch((error: Error) => this.logger.warn(`realtime feed unavailable: ${error.message}`));
@@ -123,23 +122,25 @@ export class RealtimeGateway implements OnGatewayInit, OnModuleDestroy {
       this.end(this.server.sockets.get(id), ErrorCode.ConnectionLimit);
     }
     void socket.join(room);
-    socket.use(([event, ...args]: unknown[], next) => {
-      const verdict = data.budget.take();
-      if (verdict === 'ok') {
-        next();
-        return;
-      }
-      const ack = args.at(-1);
-      if (typeof ack === 'function') {
-        (ack as (answer: Ack) => void)(refusal(ErrorCode.RateLimited));
-      }
-      if (verdict === 'close') {
-        this.logger.debug(
-          `closing a realtime connection of user ${user.id}: ${String(event)} flood`,
-        );
-        this.end(socket, ErrorCode.RateLimited);
-      }
-    });
+    socket.use(
+      guardPackets(([event, ...args]: unknown[], next) => {
+        const verdict = data.budget.take();
+        if (verdict === 'ok') {
+          next();
+          return;
+        }
+        const ack = args.at(-1);
+        if (typeof ack === 'function') {
+          (ack as (answer: Ack) => void)(refusal(ErrorCode.RateLimited));
+        }
+        if (verdict === 'close') {
+          this.logger.debug(
+            `closing a realtime connection of user ${user.id}: ${String(event)} flood`,
+          );
+          this.end(socket, ErrorCode.RateLimited);
+        }
+      }),
+    );
   }
 
   /** Tell the client why, then close (the client does not reconnect by itself after this). */
