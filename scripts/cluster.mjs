@@ -2,17 +2,19 @@
 // the scale-out topology on this host (scripts/lib/cluster.mjs, deploy/). Options:
 //   --dir DIR     the cluster's directory (default .cluster/)
 //   --ports BASE  consecutive ports from BASE instead of the documented ones (tests)
-//   --json        status as a JSON array of {name, role, pid, address, healthy}
+//   --json        status as a JSON array of {name, role, pid, address, healthy, restarts?}
 //   --monitoring  up: also Prometheus (deploy/prometheus.yml) and the PostgreSQL and Redis
 //                 exporters, from then on part of this cluster
 //   --out DIR     render: where (default deploy/rendered/)
 // Commands: up, status, down, start NAME, stop NAME, rejoin NAME (an old primary → standby),
 // check (the Debian packages are there, installing them as root), render (the deploy/
-// templates filled for deploy/compose.yaml's containers).
+// templates filled for deploy/compose.yaml's containers), supervise (the supervisor that
+// up starts: it restarts a dead API or writer; `stop NAME` tells it to leave one down).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { Cluster, ensureClusterPackages, portLayout } from './lib/cluster.mjs';
+import { alive, Cluster, ensureClusterPackages, portLayout, readPid } from './lib/cluster.mjs';
+import { supervise } from './lib/cluster-supervisor.mjs';
 import { renderCompose } from './lib/compose.mjs';
 import { ensureBuild, ensureDependencies, root, say } from './lib/services.mjs';
 
@@ -34,13 +36,14 @@ if (base !== undefined && !(Number.isInteger(base) && base > 1024 && base < 6500
 }
 
 function table(rows) {
-  const head = ['name', 'role', 'pid', 'address', 'healthy'];
+  const head = ['name', 'role', 'pid', 'address', 'healthy', 'restarts'];
   const cells = rows.map((r) => [
     r.name,
     r.role ?? '-',
     r.pid ?? '-',
     r.address ?? '-',
     r.healthy ? 'yes' : 'NO',
+    r.restarts ?? '-',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => String(c[i]).length)));
   const line = (c) => c.map((v, i) => String(v).padEnd(widths[i])).join('  ');
@@ -99,9 +102,16 @@ async function main() {
     case 'rejoin':
       cluster.rejoin(needName(), log);
       break;
+    case 'supervise':
+      await supervise(cluster, {
+        alive,
+        pidOf: (part) => readPid(cluster.partPidFile(part.name)),
+        say: (message) => process.stdout.write(`${new Date().toISOString()} ${message}\n`),
+      });
+      break;
     default:
       throw new Error(
-        `unknown command ${command}: up, status, down, start, stop, rejoin, check or render`,
+        `unknown command ${command}: up, status, down, start, stop, rejoin, check, render or supervise`,
       );
   }
 }

@@ -19,6 +19,7 @@ import {
 import net from 'node:net';
 import { join } from 'node:path';
 
+import { markStopped, restartRecord } from './cluster-supervisor.mjs';
 import { ensureCommand, root, SERVICE_NODE_FLAGS } from './services.mjs';
 
 const PG_BINDIR = '/usr/lib/postgresql/15/bin';
@@ -782,6 +783,7 @@ export class Cluster {
 
   startService(part) {
     mkdirSync(this.path('service'), { recursive: true });
+    markStopped(this, part.name, false);
     if (alive(readPid(this.partPidFile(part.name)))) {
       return;
     }
@@ -790,6 +792,20 @@ export class Cluster {
       env: this.serviceEnv(part),
       pidFile: this.partPidFile(part.name),
     });
+  }
+
+  /** The cluster's supervisor (cluster-supervisor.mjs): dead APIs and writers come back. */
+  upSupervisor(say) {
+    const pidFile = this.path('supervisor.pid');
+    if (alive(readPid(pidFile))) {
+      return;
+    }
+    say('supervisor: starting');
+    this.launch(
+      process.execPath,
+      [join(root, 'scripts', 'cluster.mjs'), 'supervise', '--dir', this.dir],
+      { log: this.path('supervisor.log'), pidFile },
+    );
   }
 
   /** Migrations (and the demo data outside production) once, before any instance starts. */
@@ -960,6 +976,7 @@ export class Cluster {
         this.path('service', `${part.name}.log`),
       );
     }
+    this.upSupervisor(say);
     this.upHaproxy(say);
     await waitFor(
       'HAProxy',
@@ -1009,6 +1026,12 @@ export class Cluster {
         address: `${HOST}:${p.port ?? p.metricsPort}`,
       })),
       {
+        name: 'supervisor',
+        kind: 'supervisor',
+        role: 'supervision',
+        pidFile: this.path('supervisor.pid'),
+      },
+      {
         name: 'haproxy',
         kind: 'haproxy',
         role: 'balancer',
@@ -1055,6 +1078,7 @@ export class Cluster {
         role: part.kind === 'postgres' ? 'down' : base.role,
         address,
         healthy: false,
+        ...(part.kind === 'service' ? { restarts: restartRecord(this, part.name).restarts } : {}),
       };
     }
     switch (part.kind) {
@@ -1069,7 +1093,12 @@ export class Cluster {
       case 'haproxy':
         return { ...base, address, healthy: await httpOk(`${this.publicUrl()}/health/live`) };
       case 'service':
-        return { ...base, address, healthy: await httpOk(`http://${address}/health/live`) };
+        return {
+          ...base,
+          address,
+          healthy: await httpOk(`http://${address}/health/live`),
+          restarts: restartRecord(this, part.name).restarts,
+        };
       case 'monitor':
         return { ...base, address, healthy: await httpOk(`http://${address}${part.ready}`) };
       default:
@@ -1101,6 +1130,9 @@ export class Cluster {
       case 'haproxy':
         this.upHaproxy(say);
         break;
+      case 'supervisor':
+        this.upSupervisor(say);
+        break;
       case 'monitor':
         this.upMonitoring(say);
         break;
@@ -1114,6 +1146,9 @@ export class Cluster {
       this.pgStop(part.node);
       return;
     }
+    if (part.kind === 'service') {
+      markStopped(this, name, true); // stopped on purpose: the supervisor leaves it down
+    }
     await stopPid(this.pidOf(part));
   }
 
@@ -1121,9 +1156,12 @@ export class Cluster {
   async down({ say }) {
     // repmgrd first: one still running while the primary stops would promote its standby.
     const parts = [...this.parts()].reverse();
+    // The supervisor before that: it would start again the services being stopped.
+    const first = ['supervisor', 'repmgrd'];
     const order = [
+      ...parts.filter((p) => p.kind === 'supervisor'),
       ...parts.filter((p) => p.kind === 'repmgrd'),
-      ...parts.filter((p) => p.kind !== 'repmgrd'),
+      ...parts.filter((p) => !first.includes(p.kind)),
     ];
     for (const part of order) {
       if (alive(this.pidOf(part))) {

@@ -115,6 +115,34 @@ describe(
       assert.match(server.stdout, /appendfsync\neverysec/, `${server.stdout}${server.stderr}`);
     });
 
+    it('every compose service restarts when it dies (restart: unless-stopped, itself or by its anchor)', () => {
+      const compose = readFileSync(join(root, 'deploy', 'compose.yaml'), 'utf8');
+      // Top-level blocks (x-… anchors) and the services' own, each with its text.
+      const blocks = (text: string, indent: string) =>
+        new Map(
+          text
+            .split(new RegExp(`^(?=${indent}[\\w-]+:)`, 'm'))
+            .map((b) => [/^\s*([\w-]+):/.exec(b)?.[1] ?? '', b] as const),
+        );
+      const services = compose.slice(compose.indexOf('\nservices:\n'));
+      const anchors = new Map(
+        [...blocks(compose, '').values(), ...blocks(services, '  ').values()].flatMap((b) => {
+          const name = /^\s*[\w-]+: &([\w-]+)/.exec(b)?.[1];
+          return name ? [[name, b] as const] : [];
+        }),
+      );
+      const restarts = (block: string, depth = 0): boolean =>
+        /restart: unless-stopped/.test(block) ||
+        (depth < 4 &&
+          [...block.matchAll(/<<: \*([\w-]+)/g)].some((m) =>
+            restarts(anchors.get(m[1]) ?? '', depth + 1),
+          ));
+      const names = [...blocks(services, '  ').keys()].filter((n) => n && n !== 'services');
+      assert.ok(names.length >= 12, names.join(' '));
+      const without = names.filter((n) => !restarts(blocks(services, '  ').get(n) ?? ''));
+      assert.deepEqual(without, [], 'services without a restart policy');
+    });
+
     it('mounts only directories the render writes, and every part the render names exists', () => {
       const compose = readFileSync(join(root, 'deploy', 'compose.yaml'), 'utf8');
       const mounted = [...compose.matchAll(/\.\/rendered\/(\w+):/g)].map((m) => m[1]);

@@ -172,6 +172,7 @@ describe(
         'writer-2',
         'pgpool',
         'redis',
+        'supervisor',
       ]) {
         const part = byName.get(name);
         assert.ok(part?.healthy && part.pid, `${name}: ${JSON.stringify(part)}`);
@@ -318,12 +319,14 @@ describe(
       );
     });
 
-    it('an API SIGKILLed mid-rush: HAProxy takes it out, only requests in flight on it fail, nothing accepted is lost', async () => {
+    it('an API SIGKILLed mid-rush: HAProxy takes it out, only requests in flight on it fail, nothing accepted is lost, the supervisor brings it back', async () => {
       const goodsId = await goodsOf(c, 1000);
       const list = rushAttempts(users, 5000, `rush-${goodsId}`);
       const url = `${c.url}/api/goods/${goodsId}/bookings`;
+      const before = await c.part('api-2');
       let done = 0;
       let killedAt = -1;
+      let sawDown: Promise<void> | undefined;
       const answers = await fire(
         list.map((a) => async () => {
           const answer = await postBookingOrError(url, a.token, a.headers);
@@ -331,12 +334,17 @@ describe(
           if (done === 1500) {
             killedAt = done;
             void c.kill('api-2');
+            sawDown = eventually(
+              'HAProxy takes api-2 out',
+              async () => (await haproxyState(c, 'api-2')) === 'DOWN',
+            );
           }
           return answer;
         }),
         CONCURRENCY,
       );
       assert.ok(killedAt > 0);
+      await sawDown;
       // What a client may see for a request that was on api-2 when it died: a refused or reset
       // connection is retried by HAProxy on another instance; one already sent gets 502.
       const failed = answers.filter((a) => a.status === 0 || a.status === 502);
@@ -346,14 +354,17 @@ describe(
         failed.length <= CONCURRENCY,
         `${failed.length} failed: more than were in flight (${JSON.stringify(summarise(answers))})`,
       );
-      assert.equal(await haproxyState(c, 'api-2'), 'DOWN');
       const summary = await audit(c, goodsId, answers, 1000);
       process.stderr.write(`cluster rush, api-2 killed: ${JSON.stringify(summary)}\n`);
-      await c.start('api-2');
+      // Nobody starts it: the cluster's supervisor does, and cluster:status says so.
       await eventually(
         'HAProxy takes api-2 back',
         async () => (await haproxyState(c, 'api-2')) === 'UP',
       );
+      const after = await c.part('api-2');
+      assert.notEqual(after.pid, before.pid);
+      assert.equal(after.restarts, (before.restarts ?? 0) + 1);
+      assert.match(await c.cluster('status'), /api-2\s.*\syes\s+1\b/);
     });
 
     it('a writer SIGKILLed holding a batch: the other writer claims its entries', async () => {
@@ -410,12 +421,26 @@ describe(
       process.stderr.write(
         `cluster: writer-1 killed holding ${killedHolding}; ${JSON.stringify(summary)}\n`,
       );
-      await c.start('writer-1');
+      // The supervisor has started it again, as a new consumer.
+      await eventually('writer-1 started again', async () => {
+        const writer = await c.part('writer-1');
+        return writer.healthy && writer.pid !== victim.pid && writer.restarts === 1;
+      });
+    });
+
+    it('a service stopped on purpose stays down until started: the supervisor leaves it', async () => {
+      await c.stop('writer-2');
+      await sleep(2500); // past the supervisor's first back-off
+      const stopped = await c.part('writer-2');
+      assert.deepEqual([stopped.pid, stopped.healthy, stopped.restarts], [null, false, 0]);
+      await c.start('writer-2');
+      assert.equal((await c.part('writer-2')).healthy, true);
     });
 
     it('a standby stopped: booking goes on (the other is synchronous) and StandbyMissing is raised; started again: it catches up', async () => {
-      await c.stop('postgres-3');
+      // Made first: Pgpool-II refuses new sessions while it detaches the stopped node.
       const goodsId = await goodsOf(c, 100);
+      await c.stop('postgres-3');
       const url = `${c.url}/api/goods/${goodsId}/bookings`;
       const answers = await bookEach(url, users.slice(0, 100), `standby-${goodsId}`, WAIT);
       assert.deepEqual(summarise(answers), { '201 CONFIRMED': 100 });

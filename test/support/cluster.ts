@@ -25,6 +25,8 @@ export interface PartStatus {
   pid: number | null;
   address: string | null;
   healthy: boolean;
+  /** APIs and writers: how often the cluster's supervisor has started it again. */
+  restarts?: number;
 }
 
 interface Ports {
