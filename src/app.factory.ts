@@ -84,7 +84,9 @@ function guardApiDocs(app: NestFastifyApplication): void {
   const users = app.get(UsersRepository);
   const logger = new Logger('ApiDocs');
   fastify.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/api/docs')) {
+    // The route the router chose, not the URL's text: the router decodes `/api/%64ocs-json`
+    // to the docs' route, which a prefix test on the raw URL let through (issue 23, M2).
+    if (!request.routeOptions.url?.startsWith('/api/docs')) {
       return;
     }
     const token = credentialOf(request)?.token;

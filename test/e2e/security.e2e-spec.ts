@@ -99,6 +99,24 @@ describe('security headers and API docs', () => {
       // The rest of the API is untouched by the docs' guard.
       assert.equal((await t.request('GET', '/api/goods')).status, 200);
     });
+
+    it('guards the route the router chose, however its path is spelled (issue 23, M2)', async () => {
+      const user = await t.newUser();
+      for (const path of [
+        '/api/%64ocs-json',
+        '/api/%64ocs',
+        '/%61pi/docs-json',
+        '/api/docs%2Djson',
+        '/api/%64ocs/swagger-ui-init.js',
+      ]) {
+        const anonymous = await t.request('GET', path);
+        assert.notEqual(anonymous.status, 200, path);
+        assert.doesNotMatch(anonymous.text, /"openapi"|swagger/i, path);
+        const plain = await t.request('GET', path, { token: user.token });
+        assert.notEqual(plain.status, 200, path);
+        assert.doesNotMatch(plain.text, /"openapi"|swagger/i, path);
+      }
+    });
   });
 
   describe('in production', () => {
