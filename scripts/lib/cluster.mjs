@@ -30,6 +30,19 @@ const APP_NAME = 'ticketnest';
 /** …and balances this one's over the standbys (the APIs' DATABASE_READ_URL). */
 const READ_APP_NAME = 'ticketnest-read';
 
+/**
+ * Prometheus's scrape authorization for the services' /metrics ({{METRICS_AUTH}}): with
+ * METRICS_TOKEN set, the token written to `file` (mode 600) and read from `readAs` (where the
+ * Prometheus that reads it finds it); without it, none.
+ */
+export function metricsAuth(file, readAs = file) {
+  if (!process.env.METRICS_TOKEN) {
+    return '';
+  }
+  writeFileSync(file, process.env.METRICS_TOKEN, { mode: 0o600 });
+  return `    authorization:\n      credentials_file: ${readAs}`;
+}
+
 /** deploy/<template> with its {{NAME}} placeholders filled; a missing value is an error. */
 export function renderTemplate(template, values) {
   const text = readFileSync(join(DEPLOY, template), 'utf8');
@@ -882,11 +895,7 @@ export class Cluster {
     const home = this.path('monitoring');
     mkdirSync(join(home, 'data'), { recursive: true });
     const targets = (ports) => ports.map((p) => `'${HOST}:${p}'`).join(', ');
-    let auth = '';
-    if (process.env.METRICS_TOKEN) {
-      writeFileSync(join(home, 'metrics-token'), process.env.METRICS_TOKEN, { mode: 0o600 });
-      auth = `    authorization:\n      credentials_file: ${join(home, 'metrics-token')}`;
-    }
+    const auth = metricsAuth(join(home, 'metrics-token'));
     const conf = join(home, 'prometheus.yml');
     copyFileSync(join(DEPLOY, 'alerts.yml'), join(home, 'alerts.yml'));
     writeFileSync(

@@ -6,7 +6,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { haproxyServers, pgpoolBackends, renderTemplate } from './cluster.mjs';
+import { haproxyServers, metricsAuth, pgpoolBackends, renderTemplate } from './cluster.mjs';
 import { root } from './services.mjs';
 
 export const COMPOSE = {
@@ -80,7 +80,11 @@ resolvers compose
       HAPROXY_STATS: 'haproxy:8404',
       POSTGRES_EXPORTERS: quoted(COMPOSE.postgres.map((n) => `${n}-exporter:9187`)),
       REDIS_EXPORTER: 'redis-exporter:9121',
-      METRICS_AUTH: '',
+      // Production requires METRICS_TOKEN: render with it set, so Prometheus sends it.
+      METRICS_AUTH: metricsAuth(
+        join(outDir, 'prometheus', 'metrics-token'),
+        '/etc/prometheus/metrics-token',
+      ),
     }),
   );
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,6 +9,13 @@ import { projectRoot } from '../project-root';
 
 import { AppConfig } from './app-config';
 import { ConfigError, parseDurationSeconds, parseEnv, secretBits } from './env.schema';
+import { KNOWN_SECRETS } from './known-secrets';
+
+/** Secrets made now: any written here would be one production refuses (known-secrets.ts). */
+const fresh = () => ({
+  JWT_SECRET: randomBytes(24).toString('base64'),
+  METRICS_TOKEN: randomBytes(16).toString('hex'),
+});
 
 const base = {
   DATABASE_URL: 'postgres://u@127.0.0.1:5432/db',
@@ -38,11 +46,7 @@ describe('parseEnv', () => {
   it('listens on loopback outside production unless HOST says otherwise, on every interface in production', () => {
     assert.equal(new AppConfig(parseEnv(base)).host, '127.0.0.1');
     assert.equal(new AppConfig(parseEnv({ ...base, HOST: '0.0.0.0' })).host, '0.0.0.0');
-    const prod = {
-      ...base,
-      NODE_ENV: 'production',
-      JWT_SECRET: 'hT3q9ZrV1xK7pWmN2bE5sLdC8yGfA0uJ',
-    };
+    const prod = { ...base, NODE_ENV: 'production', ...fresh() };
     assert.equal(new AppConfig(parseEnv(prod)).host, '0.0.0.0');
   });
 
@@ -108,21 +112,38 @@ describe('parseEnv', () => {
   });
 
   it('refuses production with a missing, short or guessable JWT secret', () => {
-    const prod = { ...base, NODE_ENV: 'production' };
+    const prod = { ...base, NODE_ENV: 'production', METRICS_TOKEN: fresh().METRICS_TOKEN };
     assert.match(problems(prod)[0], /JWT_SECRET must be set in production/);
     assert.match(problems({ ...prod, JWT_SECRET: 'x'.repeat(31) })[0], /at least 32 characters/);
     for (const weak of ['a'.repeat(32), 'ab'.repeat(20), 'abcabcabcabcabcabcabcabcabcabcabc']) {
       assert.match(problems({ ...prod, JWT_SECRET: weak })[0], /too easy to guess/, weak);
     }
     const strong = [
-      'hT3q9ZrV1xK7pWmN2bE5sLdC8yGfA0uJ', // 32 random base64 characters
-      '0123456789abcdef0123456789abcdef', // 32 hex digits: 128 bits
-      'correct horse battery staple is long',
+      randomBytes(24).toString('base64'), // 32 random base64 characters
+      randomBytes(20).toString('hex'), // 40 hex digits: 160 bits
     ];
     for (const secret of strong) {
       assert.deepEqual(problems({ ...prod, JWT_SECRET: secret }), [], secret);
     }
     assert.equal(secretBits('a'.repeat(64)), 0);
+  });
+
+  it('refuses in production every secret published in the repository, however strong (L1)', () => {
+    const prod = { ...base, NODE_ENV: 'production', ...fresh() };
+    assert.ok(KNOWN_SECRETS.has('dev-only-insecure-jwt-secret-change-me'));
+    for (const known of KNOWN_SECRETS) {
+      assert.match(problems({ ...prod, JWT_SECRET: known }).join(), /published in the/, known);
+      if (known.length >= 16) {
+        assert.match(problems({ ...prod, METRICS_TOKEN: known }).join(), /published/, known);
+      }
+    }
+  });
+
+  it('refuses production without METRICS_TOKEN (M2)', () => {
+    const prod = { ...base, NODE_ENV: 'production', ...fresh() };
+    assert.deepEqual(problems(prod), []);
+    const { METRICS_TOKEN: _unset, ...without } = prod;
+    assert.match(problems(without).join(), /METRICS_TOKEN must be set in production/);
   });
 
   it('has no default secret at all: the source holds none', () => {
@@ -135,7 +156,7 @@ describe('parseEnv', () => {
     const found = problems({
       ...base,
       NODE_ENV: 'production',
-      JWT_SECRET: 'hT3q9ZrV1xK7pWmN2bE5sLdC8yGfA0uJ',
+      ...fresh(),
       SEED_DEMO_DATA: 'true',
     });
     assert.match(found[0], /SEED_DEMO_DATA/);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { passwordProblem, passwordProblemMessages } from '../auth/password-policy';
+import { KNOWN_SECRETS } from './known-secrets';
 
 /**
  * Every environment variable the service reads, with its default and a one-line description.
@@ -110,7 +111,7 @@ export const envVariables = {
   JWT_SECRET: {
     schema: z.string().min(1).optional(),
     description:
-      'HS256 signing secret: required in production (at least 32 characters, 128 bits by length × log2 of its distinct characters); unset elsewhere, a random one is made once and kept in .data/jwt-secret',
+      'HS256 signing secret: required in production (at least 32 characters, 128 bits by length × log2 of its distinct characters, none published in the repository); unset elsewhere, a random one is made once and kept in .data/jwt-secret',
     sensitive: true,
   },
   JWT_EXPIRES_IN: { schema: duration.default('1h'), description: 'access token lifetime' },
@@ -128,7 +129,7 @@ export const envVariables = {
   METRICS_TOKEN: {
     schema: z.string().min(16).optional(),
     description:
-      'when set, GET /metrics needs `Authorization: Bearer <token>` (else 401); unset, /metrics is open: keep it off public interfaces',
+      'when set, GET /metrics needs `Authorization: Bearer <token>` (else 401); required in production (none published in the repository); unset elsewhere, /metrics is open: keep it off public interfaces',
     sensitive: true,
   },
   PUBLIC_ORIGIN: {
@@ -333,6 +334,38 @@ export function secretBits(secret: string): number {
   return distinct < 2 ? 0 : secret.length * Math.log2(distinct);
 }
 
+/** What production refuses: demo data, and secrets that are missing, weak or public. */
+function productionProblems(env: Env): string[] {
+  const problems: string[] = [];
+  if (env.SEED_DEMO_DATA) {
+    problems.push(
+      'SEED_DEMO_DATA must not be set in production (the demo accounts have public passwords)',
+    );
+  }
+  if (env.JWT_SECRET === undefined) {
+    problems.push('JWT_SECRET must be set in production');
+  } else if (KNOWN_SECRETS.has(env.JWT_SECRET)) {
+    problems.push(
+      'JWT_SECRET is one published in the TicketNest repository: make a new one, e.g. `openssl rand -base64 48`',
+    );
+  } else if (env.JWT_SECRET.length < 32) {
+    problems.push('JWT_SECRET must be at least 32 characters in production');
+  } else if (secretBits(env.JWT_SECRET) < 128) {
+    problems.push(
+      'JWT_SECRET is too easy to guess for production (repeated or few distinct characters): use e.g. `openssl rand -base64 48`',
+    );
+  }
+  // An open /metrics tells anyone the sale's numbers and the service's insides (issue 23, M2).
+  if (env.METRICS_TOKEN === undefined) {
+    problems.push(
+      'METRICS_TOKEN must be set in production (Prometheus sends it as a bearer token)',
+    );
+  } else if (KNOWN_SECRETS.has(env.METRICS_TOKEN)) {
+    problems.push('METRICS_TOKEN is one published in the TicketNest repository: make a new one');
+  }
+  return problems;
+}
+
 function crossChecks(env: Env): string[] {
   const problems: string[] = [];
   if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
@@ -346,20 +379,7 @@ function crossChecks(env: Env): string[] {
     problems.push(`ADMIN_PASSWORD: ${passwordProblemMessages[adminProblem]}`);
   }
   if (env.NODE_ENV === 'production') {
-    if (env.SEED_DEMO_DATA) {
-      problems.push(
-        'SEED_DEMO_DATA must not be set in production (the demo accounts have public passwords)',
-      );
-    }
-    if (env.JWT_SECRET === undefined) {
-      problems.push('JWT_SECRET must be set in production');
-    } else if (env.JWT_SECRET.length < 32) {
-      problems.push('JWT_SECRET must be at least 32 characters in production');
-    } else if (secretBits(env.JWT_SECRET) < 128) {
-      problems.push(
-        'JWT_SECRET is too easy to guess for production (repeated or few distinct characters): use e.g. `openssl rand -base64 48`',
-      );
-    }
+    problems.push(...productionProblems(env));
   }
   return problems;
 }

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { freePortSync } from '../support/ports';
 import { Role } from '../../src/users/user.entity';
-import { TestApp, TEST_PASSWORD } from '../support/app';
+import { TEST_JWT_SECRET, TestApp, TEST_PASSWORD } from '../support/app';
 import { freshDatabaseUrl, freshRedisPrefix, testEnv } from '../support/env';
 
 const main = join(__dirname, '..', '..', 'src', 'main.js');
@@ -73,6 +73,22 @@ describe('start-up configuration', () => {
     });
     assert.equal(code, 1);
     assert.match(out, /JWT_SECRET must be set in production/);
+    assert.match(out, /METRICS_TOKEN must be set in production/);
+  });
+
+  it("refuses production with the first releases' public default, and never prints it (L1)", async () => {
+    const known = 'dev-only-insecure-jwt-secret-change-me';
+    const { code, out } = await runMain({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://u@127.0.0.1:1/db',
+      REDIS_URL: 'redis://127.0.0.1:1',
+      JWT_SECRET: known,
+      METRICS_TOKEN: TEST_JWT_SECRET,
+    });
+    assert.equal(code, 1);
+    assert.match(out, /JWT_SECRET is one published in the TicketNest repository/);
+    assert.match(out, /METRICS_TOKEN is one published/);
+    assert.ok(!out.includes(known) && !out.includes(TEST_JWT_SECRET), out);
   });
 
   it('starts, migrates, ensures ADMIN_EMAIL as admin, and updates its password on the next start', async () => {

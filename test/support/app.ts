@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import argon2 from 'argon2';
 import Redis from 'ioredis';
@@ -73,7 +75,13 @@ export class TestApp {
       DATABASE_URL: databaseUrl,
       REDIS_URL: RUN_REDIS_URL,
       REDIS_KEY_PREFIX: redisPrefix,
-      JWT_SECRET: TEST_JWT_SECRET,
+      // Production refuses every secret written in the repository (known-secrets.ts).
+      ...(env.NODE_ENV === 'production'
+        ? {
+            JWT_SECRET: randomBytes(32).toString('base64'),
+            METRICS_TOKEN: randomBytes(16).toString('hex'),
+          }
+        : { JWT_SECRET: TEST_JWT_SECRET }),
       LOGIN_MAX_FAILURES: '1000',
       LOGIN_MAX_FAILURES_PER_IP: '100000',
       LOGIN_MAX_FAILURES_PER_ACCOUNT: '100000',
