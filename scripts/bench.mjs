@@ -640,6 +640,8 @@ async function scenarioRun(strategy, round, infra, history = false) {
     : await startService({
         NODE_ENV: 'production',
         JWT_SECRET: secret,
+        // Production requires one; the bench reads no /metrics.
+        METRICS_TOKEN: process.env.METRICS_TOKEN ?? randomBytes(24).toString('hex'),
         DATABASE_URL: databaseUrl,
         REDIS_URL: redisUrl,
         REDIS_KEY_PREFIX: prefix,

@@ -254,7 +254,12 @@ describe('generated hostile input on the realtime surface (a process of its own)
           origin: fc.option(fc.oneof(headerValue, fc.constant('null')), { nil: undefined }),
           site: fc.option(headerValue, { nil: undefined }),
           forwarded: fc.option(headerValue, { nil: undefined }),
-          auth: fc.option(hostileJson, { nil: undefined }),
+          // Under the 4 KB message limit: a larger handshake is closed, not refused with a code
+          // (the polling batch sends those).
+          auth: fc.option(
+            hostileJson.filter((v) => (JSON.stringify(v) ?? '').length < 3500),
+            { nil: undefined },
+          ),
           query: fc.option(queryString, { nil: undefined }),
         }),
         async (c) => {

@@ -3,8 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { freshDatabaseUrl, freshRedisPrefix, testEnv } from '../support/env';
-import { freePortSync } from '../support/ports';
+import { testEnv } from '../support/env';
+import { apiEnv } from '../support/main-process';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -58,18 +58,9 @@ describe('npm start supervises its API', () => {
   after(() => children.forEach((c) => c.kill('SIGKILL')));
 
   it('an API killed with SIGKILL is started again and serves; Ctrl-C still stops everything', async () => {
-    const port = freePortSync();
-    const started = npmStart({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'warn',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: await freshDatabaseUrl(),
-      REDIS_URL: testEnv('REDIS_URL'),
-      REDIS_KEY_PREFIX: freshRedisPrefix(),
-      JWT_SECRET: 'start-supervision-secret-0123456789abcdef',
-      SEED_DEMO_DATA: 'false',
-    });
+    const env = await apiEnv({ LOG_LEVEL: 'warn', SEED_DEMO_DATA: 'false' });
+    const port = Number(env.PORT);
+    const started = npmStart(env);
     children.push(started.child);
     const live = async () =>
       await fetch(`http://127.0.0.1:${port}/health/live`, { signal: AbortSignal.timeout(1000) })

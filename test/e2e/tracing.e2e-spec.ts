@@ -7,10 +7,8 @@ import pg from 'pg';
 
 import { insertGoods, insertHost } from '../../src/database/fixtures';
 import { TEST_JWT_SECRET } from '../support/app';
-import { freshDatabaseUrl, freshRedisPrefix, testEnv } from '../support/env';
 import { bulkUsers, postBooking } from '../support/load';
-import { startMain } from '../support/main-process';
-import { freePortSync } from '../support/ports';
+import { apiEnv, startMain } from '../support/main-process';
 
 interface OtlpSpan {
   traceId: string;
@@ -80,26 +78,13 @@ describe('OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT) on the real entry 
   let db: pg.Pool;
   before(async () => {
     collector = await receiver();
-    const databaseUrl = await freshDatabaseUrl();
-    db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-    const port = freePortSync();
-    await startMain(
-      {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'info',
-        DATABASE_URL: databaseUrl,
-        REDIS_URL: testEnv('REDIS_URL'),
-        REDIS_KEY_PREFIX: freshRedisPrefix(),
-        JWT_SECRET: TEST_JWT_SECRET,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
-        OTEL_SERVICE_NAME: 'ticketnest-test',
-      },
-      'listening on',
-      children,
-    );
+    const env = await apiEnv({
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_SERVICE_NAME: 'ticketnest-test',
+    });
+    db = new pg.Pool({ connectionString: env.DATABASE_URL, max: 2 });
+    const port = Number(env.PORT);
+    await startMain(env, 'listening on', children);
     url = `http://127.0.0.1:${port}`;
   });
   after(async () => {
