@@ -2,7 +2,7 @@ import 'reflect-metadata';
 
 import { createApp } from './app.factory';
 import { AppConfig } from './config/app-config';
-import { ConfigError } from './config/env.schema';
+import { ConfigError, redactCredentials } from './config/env.schema';
 import { runMigrations } from './database/data-source';
 import { seedDemoData } from './database/seed';
 import { inWriterThread, WriterThread } from './booking/writer-thread';
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(
-    `TicketNest failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+    `TicketNest failed to start: ${redactCredentials(error instanceof Error ? error.message : String(error))}\n`,
   );
   process.exit(1);
 });

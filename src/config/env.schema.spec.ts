@@ -95,6 +95,20 @@ describe('parseEnv', () => {
     assert.ok(!found[0].includes('short'), found[0]);
   });
 
+  it('never prints the password of a connection URL it refuses (L7)', () => {
+    const found = problems({
+      ...base,
+      DATABASE_URL: 'mysql://app:hunter2-db@db.example:5432/x',
+      DATABASE_READ_URL: 'postgres://app:hunter2-read@:bad:port/x',
+      REDIS_URL: 'http://default:hunter2-redis@cache.example:6379',
+    });
+    assert.equal(found.length, 3, found.join('\n'));
+    for (const line of found) {
+      assert.doesNotMatch(line, /hunter2/, line);
+      assert.match(line, /:\*\*\*@/, line);
+    }
+  });
+
   it('holds ADMIN_PASSWORD to the password rules', () => {
     assert.deepEqual(problems({ ...base, ADMIN_EMAIL: 'a@b.co', ADMIN_PASSWORD: 'Password1!' }), [
       `ADMIN_PASSWORD: ${passwordProblemMessages[PasswordProblem.TooCommon]}`,

@@ -298,6 +298,15 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * `scheme://user:password@host` with the password replaced, in any text: a connection URL
+ * refused at start (a wrong scheme, a typo) must not print its password (issue 23, L7).
+ * Lenient on purpose: the text is the malformed URL the parser refused.
+ */
+export function redactCredentials(text: string): string {
+  return text.replace(/(\/\/[^/@\s]*?:)[^@\s]*@/g, '$1***@');
+}
+
 /** Parse the whole environment; throws one ConfigError naming every bad variable. */
 export function parseEnv(source: Record<string, string | undefined>): Env {
   const problems: string[] = [];
@@ -311,7 +320,8 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     } else {
       const reason =
         value === undefined ? 'is required' : parsed.error.issues.map((i) => i.message).join('; ');
-      const shown = 'sensitive' in spec || value === undefined ? '' : ` (got '${value}')`;
+      const shown =
+        'sensitive' in spec || value === undefined ? '' : ` (got '${redactCredentials(value)}')`;
       problems.push(`${name} ${reason}${shown}`);
     }
   }

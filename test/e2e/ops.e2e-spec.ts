@@ -55,13 +55,21 @@ describe('start-up configuration', () => {
   it('names every bad variable in one message and exits 1', async () => {
     const { code, out } = await runMain({
       PORT: 'x',
-      DATABASE_URL: 'mysql://h/db',
+      DATABASE_URL: 'mysql://app:hunter2-db@h/db',
+      DATABASE_READ_URL: 'postgres://app:hunter2-read@:x/db',
       JWT_EXPIRES_IN: 'forever',
     });
     assert.equal(code, 1);
-    for (const name of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'JWT_EXPIRES_IN']) {
+    for (const name of [
+      'PORT',
+      'DATABASE_URL',
+      'DATABASE_READ_URL',
+      'REDIS_URL',
+      'JWT_EXPIRES_IN',
+    ]) {
       assert.match(out, new RegExp(`- ${name} `), out);
     }
+    assert.doesNotMatch(out, /hunter2/, 'no password of a refused URL (L7)');
     assert.ok(!/\bat .*\.js:\d+/.test(out), 'no stack trace');
   });
 
