@@ -5,7 +5,7 @@ import { BadRequestException, HttpException, NotFoundException } from '@nestjs/c
 import { ThrottlerException } from '@nestjs/throttler';
 
 import { AppError } from './app-error';
-import { ErrorCode } from './error-codes';
+import { ErrorCode, errorMessages } from './error-codes';
 import { toErrorBody } from './http-exception.filter';
 
 describe('toErrorBody', () => {
@@ -40,6 +40,17 @@ describe('toErrorBody', () => {
       ErrorCode.ValidationFailed,
     );
     assert.equal(toErrorBody(new ThrottlerException()).body.code, ErrorCode.RateLimited);
+  });
+
+  it('answers 400 for a date PostgreSQL cannot read or hold (SQLSTATE 22007, 22008), not 500', () => {
+    for (const code of ['22007', '22008']) {
+      const refused = Object.assign(new Error('date/time field value out of range'), { code });
+      assert.deepEqual(toErrorBody(refused).body, {
+        statusCode: 400,
+        code: 'VALIDATION_FAILED',
+        message: errorMessages[ErrorCode.ValidationFailed],
+      });
+    }
   });
 
   it('never leaks an unknown error', () => {

@@ -3,7 +3,7 @@ import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { AppError } from './app-error';
-import { databaseUnavailable } from '../database/failure-kind';
+import { databaseUnavailable, valueRefused } from '../database/failure-kind';
 import { ErrorBody, ErrorCode, errorMessages } from './error-codes';
 
 /** Fastify's own errors (raised before Nest sees the request) by their `code`. */
@@ -63,6 +63,9 @@ export function toErrorBody(error: unknown): { body: ErrorBody; headers: Record<
         : (codeByStatus[status] ??
           (status >= 500 ? ErrorCode.InternalError : ErrorCode.ValidationFailed));
     return { body: bodyFor(code, status), headers: {} };
+  }
+  if (valueRefused(error)) {
+    return { body: bodyFor(ErrorCode.ValidationFailed), headers: {} };
   }
   if (databaseUnavailable(error)) {
     // PostgreSQL restarting, failing over, or Pgpool-II dropping a node: try again shortly.

@@ -64,3 +64,15 @@ export function databaseUnavailable(error: unknown): boolean {
   const message = (error as { message?: unknown }).message;
   return typeof message === 'string' && UNAVAILABLE_WORDS.test(message);
 }
+
+/**
+ * SQLSTATEs of a value PostgreSQL cannot take as a date or time (22007 invalid format, 22008
+ * out of range): the client's input, so 400, not 500. Validation refuses such values first;
+ * this is the floor under it (issue 23, L3).
+ */
+const REFUSED_VALUE_CODES = new Set(['22007', '22008']);
+
+export function valueRefused(error: unknown): boolean {
+  const { code } = pgError(error);
+  return typeof code === 'string' && REFUSED_VALUE_CODES.has(code);
+}

@@ -2,7 +2,6 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
   IsInt,
-  IsISO8601,
   IsString,
   IsUrl,
   Max,
@@ -12,6 +11,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 
+import { IsDateTime } from '../common/date-time';
 import { PageQuery } from '../common/page-query';
 import { PG_INT_MAX, toPositiveId } from '../common/ids';
 
@@ -44,7 +44,7 @@ export class CreateGoodsDto {
   imgUrl: string;
 
   @ApiProperty({ example: '2027-03-01T19:00:00+09:00', description: 'ISO 8601 date-time' })
-  @IsISO8601({ strict: true })
+  @IsDateTime()
   showDate: string;
 
   @ApiProperty({ example: 1000, minimum: 1, description: 'number of tickets' })
@@ -60,7 +60,7 @@ export class CreateGoodsDto {
     description: 'sale opens (none: open now)',
   })
   @ValidateIf((_, v) => v !== undefined && v !== null)
-  @IsISO8601({ strict: true })
+  @IsDateTime()
   saleStartsAt?: string | null;
 
   @ApiPropertyOptional({
@@ -70,7 +70,7 @@ export class CreateGoodsDto {
     description: 'sale closes (none: never)',
   })
   @ValidateIf((_, v) => v !== undefined && v !== null)
-  @IsISO8601({ strict: true })
+  @IsDateTime()
   saleEndsAt?: string | null;
 
   @ApiPropertyOptional({

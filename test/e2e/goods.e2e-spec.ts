@@ -115,6 +115,12 @@ describe('goods', () => {
         { imgUrl: 'not a url' },
         { showDate: 'tomorrow' },
         { showDate: '2027-02-30T10:00:00Z' },
+        // ISO 8601's week and ordinal dates: PostgreSQL refuses them (a 500 before L3).
+        { showDate: '2027-W10-1' },
+        { showDate: '2027-W10-1T10:00:00Z' },
+        { showDate: '2027-060' },
+        { saleStartsAt: '2027-060T10:00:00Z' },
+        { showDate: '2027-03-01T19:00:00' },
         { bookingLimit: 0 },
         { bookingLimit: '10' },
         { maxPerUser: 0 },
