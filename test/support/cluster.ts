@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -254,14 +254,22 @@ export class TestCluster {
       return; // the cluster never got as far as its service
     }
     for (const file of files) {
-      const stray = readFileSync(join(dir, file), 'utf8')
-        .split('\n')
-        .filter((line) => line.trim() !== '' && !line.startsWith('{'));
+      const lines = readFileSync(join(dir, file), 'utf8').split('\n');
+      const stray = lines.filter((line) => line.trim() !== '' && !line.startsWith('{'));
       if (stray.length > 0) {
         process.stderr.write(
           `cluster ${file} (not a log line: a crash?):\n${stray.slice(0, 30).join('\n')}\n`,
         );
       }
+      // Warnings and errors, the last few: what an instance said while a test lost answers.
+      const loud = lines.filter((line) => /^\{.*"level":(4|5|6)\d/.test(line));
+      if (loud.length > 0) {
+        process.stderr.write(`cluster ${file}, last warnings:\n${loud.slice(-8).join('\n')}\n`);
+      }
+    }
+    const supervisor = join(this.dir, 'supervisor.log');
+    if (existsSync(supervisor)) {
+      process.stderr.write(`cluster supervisor.log:\n${readFileSync(supervisor, 'utf8')}`);
     }
   }
 }
