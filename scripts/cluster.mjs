@@ -18,16 +18,25 @@ import { supervise } from './lib/cluster-supervisor.mjs';
 import { renderCompose } from './lib/compose.mjs';
 import { ensureBuild, ensureDependencies, root, say } from './lib/services.mjs';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    dir: { type: 'string', default: join(root, '.cluster') },
-    ports: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    monitoring: { type: 'boolean', default: false },
-    out: { type: 'string' },
-  },
-});
+/** The command line, or exit 2 naming what is wrong (an unknown flag, a value missing). */
+function commandLine() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        dir: { type: 'string', default: join(root, '.cluster') },
+        ports: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        monitoring: { type: 'boolean', default: false },
+        out: { type: 'string' },
+      },
+    });
+  } catch (error) {
+    say(`cluster: ${error.message} (options: --dir, --ports, --json, --monitoring, --out)`);
+    process.exit(2);
+  }
+}
+const { values, positionals } = commandLine();
 const [command = 'status', name] = positionals;
 const base = values.ports === undefined ? undefined : Number(values.ports);
 if (base !== undefined && !(Number.isInteger(base) && base > 1024 && base < 65000)) {
@@ -110,9 +119,10 @@ async function main() {
       });
       break;
     default:
-      throw new Error(
-        `unknown command ${command}: up, status, down, start, stop, rejoin, check, render or supervise`,
+      say(
+        `cluster: unknown command ${command}: up, status, down, start, stop, rejoin, check, render or supervise`,
       );
+      process.exit(2);
   }
 }
 

@@ -4,10 +4,18 @@
 // private servers.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 
 import { ensureBuild, root, say } from './lib/services.mjs';
 
-const check = process.argv.includes('--check');
+// An unknown flag ends here: `--chek` once ran the repairing mode (issue 23).
+let check;
+try {
+  check = parseArgs({ options: { check: { type: 'boolean', default: false } } }).values.check;
+} catch (error) {
+  say(`${error.message}\nusage: npm run reconcile [-- --check]`);
+  process.exit(2);
+}
 const databaseUrl =
   process.env.DATABASE_URL ??
   `postgres://postgres:postgres@127.0.0.1:${process.env.TN_PG_PORT ?? 54329}/ticketnest`;
