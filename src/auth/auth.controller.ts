@@ -39,6 +39,7 @@ export class AuthController {
 
   @Post('signup')
   @HttpCode(201)
+  @Header('Cache-Control', PRIVATE_NO_STORE)
   @UseGuards(RateLimitGuard)
   @ApiOperation({ summary: 'Create an account (role user)' })
   @ApiCreatedResponse({ type: UserDto })
@@ -104,7 +105,6 @@ export class AuthController {
   }
 
   @Post('password')
-  @Header('Cache-Control', PRIVATE_NO_STORE)
   @HttpCode(200)
   @Authenticated()
   @UseGuards(RateLimitGuard)
@@ -155,7 +155,6 @@ export class AuthController {
   }
 
   @Get('me')
-  @Header('Cache-Control', PRIVATE_NO_STORE)
   @Authenticated()
   @ApiOperation({ summary: 'The caller' })
   @ApiOkResponse({ type: UserDto })

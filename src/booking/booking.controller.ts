@@ -3,7 +3,6 @@ import {
   Controller,
   Delete,
   Get,
-  Header,
   Headers,
   HttpCode,
   Param,
@@ -30,7 +29,6 @@ import type { FastifyReply } from 'fastify';
 
 import { Auth, AuthUser, Authenticated } from '../auth/auth-user';
 import { AppError } from '../common/app-error';
-import { PRIVATE_NO_STORE } from '../common/cache-control';
 import { ErrorBodyDto } from '../common/error-body.dto';
 import { ErrorCode } from '../common/error-codes';
 import { GoodsIdParam } from '../goods/goods.dto';
@@ -131,7 +129,6 @@ export class BookingController {
   }
 
   @Get('bookings/:bookingId')
-  @Header('Cache-Control', PRIVATE_NO_STORE)
   @Authenticated()
   @ApiOperation({ summary: 'One of my bookings (others answer 404)' })
   @ApiOkResponse({ type: BookingDto })
@@ -157,7 +154,6 @@ export class BookingController {
   }
 
   @Get('me/bookings')
-  @Header('Cache-Control', PRIVATE_NO_STORE)
   @Authenticated()
   @ApiOperation({ summary: 'My bookings, newest first, with goods title and status' })
   @ApiOkResponse({ type: BookingPageDto })
@@ -182,7 +178,6 @@ export class BookingController {
   }
 
   @Get('goods/:goodsId/waitlist')
-  @Header('Cache-Control', PRIVATE_NO_STORE)
   @Authenticated()
   @ApiOperation({ summary: 'My position on the waitlist' })
   @ApiOkResponse({ type: WaitlistPositionDto })

@@ -1,8 +1,7 @@
-import { Controller, Get, Header, Query } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 
 import { Auth, AuthUser, Authenticated } from '../auth/auth-user';
-import { PRIVATE_NO_STORE } from '../common/cache-control';
 import { GoodsDto, ListGoodsQuery } from '../goods/goods.dto';
 import { GoodsService } from '../goods/goods.service';
 import { Role } from '../users/user.entity';
@@ -30,7 +29,6 @@ export class SalesController {
   ) {}
 
   @Get()
-  @Header('Cache-Control', PRIVATE_NO_STORE)
   @Authenticated(Role.Host, Role.Admin)
   @ApiOperation({
     summary: "The caller's goods, newest first, with booked / limit and the waitlist's length",

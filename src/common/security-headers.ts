@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
 
 import type { AppConfig } from '../config/app-config';
+import { PRIVATE_NO_STORE } from './cache-control';
 
 type Apply = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -74,6 +75,12 @@ export function securityHeaders(config: AppConfig): Apply {
     if (isApiAnswer(request.url)) {
       for (const [name, value] of api) {
         response.setHeader(name, value);
+      }
+      // Every answer to a request that carries a credential (a token, or our only cookie, the
+      // session's) is that user's: no cache may keep it (ASVS 14.3; issue 23, L8). A route
+      // that sets its own Cache-Control later still may.
+      if (request.headers.authorization !== undefined || request.headers.cookie !== undefined) {
+        response.setHeader('cache-control', PRIVATE_NO_STORE);
       }
     } else {
       page(request, response, () => undefined);

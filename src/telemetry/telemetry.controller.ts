@@ -32,7 +32,6 @@ import type { ScriptedRedis } from '../redis/scripts';
 import { WriterHealth } from '../booking/writer-health';
 import { processMetrics, processMetricsJson } from '../booking/writer-thread';
 import { Authenticated } from '../auth/auth-user';
-import { PRIVATE_NO_STORE } from '../common/cache-control';
 import { Role } from '../users/user.entity';
 import { opsSummary, OpsSummaryDto } from './ops-summary';
 import { metricsAllowed } from './metrics-access';
@@ -125,7 +124,6 @@ export class TelemetryController {
   }
 
   @Get('api/admin/metrics')
-  @Header('Cache-Control', PRIVATE_NO_STORE)
   @Authenticated(Role.Admin)
   @ApiOperation({
     summary:

@@ -162,6 +162,46 @@ describe('auth', () => {
       }
     });
 
+    it('every answer to a request with a credential is no-store, writes and errors included (L8)', async () => {
+      const host = await t.newUser(Role.Host);
+      const user = await t.newUser();
+      const admin = await t.newUser(Role.Admin);
+      const goods = await t.newGoods(host, { bookingLimit: 5, maxPerUser: 2 });
+      const cookie = { cookie: `Authorization=${user.token}`, 'sec-fetch-site': 'same-origin' };
+      const asked: [string, string, Parameters<TestApp['request']>[2]][] = [
+        // The booking fast path, the controller behind it, and the original's routes.
+        ['POST', `/api/goods/${goods.id}/bookings`, { token: user.token }],
+        ['POST', `/api/goods/${goods.id}/bookings`, { headers: cookie }],
+        ['POST', `/api/booking/${goods.id}`, { token: user.token }],
+        ['DELETE', `/api/booking/${goods.id}`, { token: user.token }],
+        ['PATCH', `/api/users/${user.id}/role`, { token: admin.token, body: { role: 'user' } }],
+        ['GET', '/api/goods', { token: user.token }],
+        ['GET', '/api/goods/999999', { headers: cookie }],
+        ['GET', '/api/me/sales', { token: host.token }],
+      ];
+      for (const [method, path, options] of asked) {
+        const reply = await t.request(method, path, options);
+        assert.equal(
+          reply.headers.get('cache-control'),
+          'no-store',
+          `${method} ${path} → ${reply.status}`,
+        );
+      }
+      const signup = await t.request('POST', '/api/auth/signup', {
+        body: {
+          email: 'fresh-l8@example.com',
+          password: TEST_PASSWORD,
+          confirm: TEST_PASSWORD,
+          nickname: 'fresh-l8',
+        },
+      });
+      assert.equal(signup.status, 201, signup.text);
+      assert.equal(signup.headers.get('cache-control'), 'no-store', 'signup');
+      // Public data to the anonymous stays cacheable as before.
+      const open = await t.request('GET', '/api/goods');
+      assert.notEqual(open.headers.get('cache-control'), 'no-store');
+    });
+
     it('GET /api/auth/session says who is logged in, or null, always 200', async () => {
       const user = await t.newUser();
       const anonymous = await t.request('GET', '/api/auth/session');
