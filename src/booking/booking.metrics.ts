@@ -75,31 +75,41 @@ function registerGauges(redis: ScriptedRedis, prefix: string): void {
     registers: [registry],
     async collect() {
       this.reset();
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(
-          cursor,
-          'MATCH',
-          `${prefix}${stockKeys.goodsPrefix}*`,
-          'COUNT',
-          500,
-        );
-        cursor = next;
-        const goodsIds = keys
-          .map((k) => /:(\d+)$/.exec(k)?.[1])
-          .filter((id): id is string => id !== undefined);
-        const pipeline = redis.pipeline();
-        goodsIds.forEach((id) => pipeline.hget(stockKeys.goods(id), 'left'));
-        const results = (await pipeline.exec()) ?? [];
-        goodsIds.forEach((id, i) => {
-          const left = results[i]?.[1];
-          if (left !== null && left !== undefined) {
-            this.set({ goods_id: id }, Number(left));
-          }
-        });
-      } while (cursor !== '0');
+      // Redis away: no series rather than a failed scrape (and a 500 on the operations page).
+      await collectStock(this, redis, prefix).catch(() => this.reset());
     },
   });
+}
+
+/** Every loaded goods' `left`, a SCAN page and one pipeline at a time. */
+async function collectStock(
+  gauge: Gauge<'goods_id'>,
+  redis: ScriptedRedis,
+  prefix: string,
+): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(
+      cursor,
+      'MATCH',
+      `${prefix}${stockKeys.goodsPrefix}*`,
+      'COUNT',
+      500,
+    );
+    cursor = next;
+    const goodsIds = keys
+      .map((k) => /:(\d+)$/.exec(k)?.[1])
+      .filter((id): id is string => id !== undefined);
+    const pipeline = redis.pipeline();
+    goodsIds.forEach((id) => pipeline.hget(stockKeys.goods(id), 'left'));
+    const results = (await pipeline.exec()) ?? [];
+    goodsIds.forEach((id, i) => {
+      const left = results[i]?.[1];
+      if (left !== null && left !== undefined) {
+        gauge.set({ goods_id: id }, Number(left));
+      }
+    });
+  } while (cursor !== '0');
 }
 
 @Injectable()

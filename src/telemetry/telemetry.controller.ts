@@ -131,10 +131,14 @@ export class TelemetryController {
   })
   @ApiOkResponse({ type: OpsSummaryDto })
   async summary(): Promise<OpsSummaryDto> {
-    const writer = this.writer.applies
-      ? await this.writer.check().catch((error: Error) => ({ ok: false, problem: error.message }))
-      : { ok: true };
-    return opsSummary(await processMetricsJson(), writer, Date.now());
+    // Side by side: with Redis away each waits out one command timeout, not two in a row.
+    const [writer, metrics] = await Promise.all([
+      this.writer.applies
+        ? this.writer.check().catch((error: Error) => ({ ok: false, problem: error.message }))
+        : { ok: true },
+      processMetricsJson(),
+    ]);
+    return opsSummary(metrics, writer, Date.now());
   }
 
   @Get('metrics')

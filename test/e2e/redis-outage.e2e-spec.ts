@@ -183,6 +183,15 @@ describe('Redis frozen mid-rush (it accepts connections and never answers)', () 
       assert.equal(next.answer.status, 503);
       assert.ok(next.ms < 200, `a booking after the first timeout took ${next.ms} ms`);
       assert.equal((await t.request('GET', '/health/ready')).status, 503);
+      // The operations page still answers, in time, and says the writer cannot be seen (L2:
+      // it answered 500 after two command timeouts in a row).
+      const admin = await t.newUser(Role.Admin);
+      const asked = Date.now();
+      const ops = await t.request('GET', '/api/admin/metrics', { token: admin.token });
+      const opsMs = Date.now() - asked;
+      assert.equal(ops.status, 200, ops.text);
+      assert.equal(ops.body.writerHealthy, false, ops.text);
+      assert.ok(opsMs < timeoutMs + 1000, `the operations summary took ${opsMs} ms`);
       // An instance started now starts (it used to wait for ever), live but not ready.
       const startedAt = Date.now();
       const late = await t.peer({
