@@ -30,8 +30,8 @@ describe('SignupDto', () => {
       'correct horse battery staple is long',
       'alllowercaseletters',
       '비밀번호는길수록좋아요',
-      'x'.repeat(7) + '😀',
-      'y'.repeat(128),
+      'kite-7m😀', // 8 characters, 9 UTF-16 units
+      'quiet river '.repeat(10) + 'stone ya', // 128 characters, not a repeat of 1–4
     ]) {
       assert.deepEqual(failures({ ...valid, password, confirm: password }), [], password);
     }
@@ -45,6 +45,15 @@ describe('SignupDto', () => {
     ['P@ssw0rd', PasswordProblem.TooCommon],
     ['Qwerty1!', PasswordProblem.TooCommon],
     ['!!dragon2024', PasswordProblem.TooCommon],
+    // Predictable, though on no leaked list (issue 23, L6).
+    ['aaaaaaaa', PasswordProblem.TooPredictable],
+    ['y'.repeat(128), PasswordProblem.TooPredictable],
+    ['abcabcabcabc', PasswordProblem.TooPredictable],
+    ['abcdefgh', PasswordProblem.TooPredictable],
+    ['98765432!', PasswordProblem.TooPredictable],
+    ['ticketnest', PasswordProblem.TooPredictable],
+    ['ticketnest123', PasswordProblem.TooPredictable],
+    ['My Ticket-Nest 2027!', PasswordProblem.TooPredictable],
     ['my-jane-is-great', PasswordProblem.ContainsIdentity], // the nickname
     ['JANE@EXAMPLE.COM!', PasswordProblem.ContainsIdentity], // the email
   ] as const) {

@@ -34,7 +34,7 @@ function EqualsProperty(property: string) {
   });
 }
 
-export const PASSWORD_RULE = `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters, any kind (a passphrase is welcome); not a common password and not containing the email or nickname (field codes ${Object.values(PasswordProblem).join(', ')})`;
+export const PASSWORD_RULE = `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters, any kind (a passphrase is welcome); not a common password, a repeat, a sequence or the service's name, and not containing the email or nickname (field codes ${Object.values(PasswordProblem).join(', ')})`;
 
 /**
  * The password rules of password-policy.ts, one constraint per problem so that each failure

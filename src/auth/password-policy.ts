@@ -13,6 +13,7 @@ export enum PasswordProblem {
   TooShort = 'PASSWORD_TOO_SHORT',
   TooLong = 'PASSWORD_TOO_LONG',
   TooCommon = 'PASSWORD_TOO_COMMON',
+  TooPredictable = 'PASSWORD_TOO_PREDICTABLE',
   ContainsIdentity = 'PASSWORD_CONTAINS_IDENTITY',
 }
 
@@ -21,6 +22,8 @@ export const passwordProblemMessages: Record<PasswordProblem, string> = {
   [PasswordProblem.TooLong]: `password must be at most ${PASSWORD_MAX_LENGTH} characters`,
   [PasswordProblem.TooCommon]:
     'password is one of the most common passwords (or one with digits or symbols added); choose another, a few words work well',
+  [PasswordProblem.TooPredictable]:
+    'password is a repeat (aaaaaaaa), a sequence (abcdefgh, 12345678) or the name of this service; choose another, a few words work well',
   [PasswordProblem.ContainsIdentity]: 'password must not contain your email or nickname',
 };
 
@@ -57,6 +60,40 @@ export function isCommonPassword(password: string): boolean {
   return list.has(lower) || (core.length > 0 && list.has(core));
 }
 
+/** The words of this service: the first a guesser who aims at it tries (ASVS 6.2.11). */
+const CONTEXT_WORDS = ['ticketnest'];
+
+/** Four or more characters that each go one up (abcd, 1234) or one down from the last. */
+function isSequence(text: string): boolean {
+  const points = [...text].map((c) => c.codePointAt(0)!);
+  const step = points[1] - points[0];
+  return (
+    points.length >= 4 &&
+    Math.abs(step) === 1 &&
+    points.every((p, i) => i === 0 || p - points[i - 1] === step)
+  );
+}
+
+/**
+ * A repeat of one to four characters (aaaaaaaa, abcabcab…), a sequence (abcdefgh, 87654321),
+ * with or without decoration around it, or the service's own name anywhere in it: guessed in
+ * a few thousand tries although on no leaked list (issue 23, L6).
+ */
+export function isPredictable(password: string): boolean {
+  const lower = password.normalize('NFKC').toLowerCase();
+  // As typed; without the digits and symbols around a word; without the symbols around digits.
+  const cores = [
+    lower,
+    lower.replace(DECORATION, ''),
+    lower.replace(/^[\p{P}\p{S}\s]+|[\p{P}\p{S}\s]+$/gu, ''),
+  ];
+  const squeezed = lower.replace(/[\s\p{P}]/gu, '');
+  return (
+    cores.some((text) => /^(.{1,4})\1+$/su.test(text) || isSequence(text)) ||
+    CONTEXT_WORDS.some((word) => squeezed.includes(word))
+  );
+}
+
 /** Does the password contain the email (or its part before @) or the nickname? */
 export function containsIdentity(
   password: string,
@@ -88,6 +125,9 @@ export function passwordProblem(
   }
   if (isCommonPassword(password)) {
     return PasswordProblem.TooCommon;
+  }
+  if (isPredictable(password)) {
+    return PasswordProblem.TooPredictable;
   }
   return containsIdentity(password, identity) ? PasswordProblem.ContainsIdentity : undefined;
 }

@@ -9,7 +9,7 @@ export class FieldErrorDto implements FieldError {
   @ApiProperty({
     example: 'PASSWORD_TOO_COMMON',
     description:
-      "stable: the rule's code (PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, PASSWORD_TOO_COMMON, PASSWORD_CONTAINS_IDENTITY), else the validator's name in upper snake case (IS_EMAIL, MAX_LENGTH, UNKNOWN_FIELD, …)",
+      "stable: the rule's code (PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, PASSWORD_TOO_COMMON, PASSWORD_TOO_PREDICTABLE, PASSWORD_CONTAINS_IDENTITY), else the validator's name in upper snake case (IS_EMAIL, MAX_LENGTH, UNKNOWN_FIELD, …)",
   })
   code: string;
 

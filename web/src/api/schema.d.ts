@@ -359,7 +359,7 @@ export interface components {
             /** @example jane@example.com */
             email: string;
             /**
-             * @description 8 to 128 characters, any kind (a passphrase is welcome); not a common password and not containing the email or nickname (field codes PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, PASSWORD_TOO_COMMON, PASSWORD_CONTAINS_IDENTITY)
+             * @description 8 to 128 characters, any kind (a passphrase is welcome); not a common password, a repeat, a sequence or the service's name, and not containing the email or nickname (field codes PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, PASSWORD_TOO_COMMON, PASSWORD_TOO_PREDICTABLE, PASSWORD_CONTAINS_IDENTITY)
              * @example correct horse battery staple
              */
             password: string;
@@ -396,7 +396,7 @@ export interface components {
              */
             field: string;
             /**
-             * @description stable: the rule's code (PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, PASSWORD_TOO_COMMON, PASSWORD_CONTAINS_IDENTITY), else the validator's name in upper snake case (IS_EMAIL, MAX_LENGTH, UNKNOWN_FIELD, …)
+             * @description stable: the rule's code (PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, PASSWORD_TOO_COMMON, PASSWORD_TOO_PREDICTABLE, PASSWORD_CONTAINS_IDENTITY), else the validator's name in upper snake case (IS_EMAIL, MAX_LENGTH, UNKNOWN_FIELD, …)
              * @example PASSWORD_TOO_COMMON
              */
             code: string;
@@ -436,7 +436,7 @@ export interface components {
             /** @example correct horse battery staple */
             currentPassword: string;
             /**
-             * @description 8 to 128 characters, any kind (a passphrase is welcome); not a common password and not containing the email or nickname (field codes PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, PASSWORD_TOO_COMMON, PASSWORD_CONTAINS_IDENTITY)
+             * @description 8 to 128 characters, any kind (a passphrase is welcome); not a common password, a repeat, a sequence or the service's name, and not containing the email or nickname (field codes PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, PASSWORD_TOO_COMMON, PASSWORD_TOO_PREDICTABLE, PASSWORD_CONTAINS_IDENTITY)
              * @example a new and longer passphrase
              */
             newPassword: string;
