@@ -28,7 +28,7 @@ import { AppError } from './common/app-error';
 import { ErrorCode, FieldError } from './common/error-codes';
 import { refuseHostileInput } from './common/hostile-input';
 import { HttpExceptionFilter, replyWithError } from './common/http-exception.filter';
-import { clientErrorHandler } from './common/client-errors';
+import { clientErrorHandler, refuseExpectation } from './common/client-errors';
 import { securityHeaders } from './common/security-headers';
 import { AppConfig } from './config/app-config';
 import { projectRoot } from './project-root';
@@ -166,6 +166,7 @@ export async function createApp(
   // Node enforces requestTimeout only while headersTimeout is no longer (set after the
   // server is made, it keeps its 60 s default otherwise).
   fastify.server.headersTimeout = Math.min(60_000, bootConfig.requestTimeoutMs);
+  fastify.server.on('checkExpectation', refuseExpectation);
   await app.register(fastifyCookie);
   // One hook for both: every hook is a step of every request of a rush.
   fastify.addHook('onRequest', (request, reply, done) => {

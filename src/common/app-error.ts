@@ -8,6 +8,7 @@ const statusOf: Record<ErrorCode, HttpStatus> = {
   [ErrorCode.MalformedRequest]: HttpStatus.BAD_REQUEST,
   // 431 Request Header Fields Too Large (RFC 6585), which Nest's HttpStatus lacks.
   [ErrorCode.HeadersTooLarge]: 431 as HttpStatus,
+  [ErrorCode.ExpectationFailed]: HttpStatus.EXPECTATION_FAILED,
   [ErrorCode.RequestTimeout]: HttpStatus.REQUEST_TIMEOUT,
   [ErrorCode.UnsupportedMediaType]: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   [ErrorCode.PayloadTooLarge]: HttpStatus.PAYLOAD_TOO_LARGE,

@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 import type { FastifyInstance } from 'fastify';
@@ -13,6 +13,23 @@ const codeOf = (error: NodeJS.ErrnoException): ErrorCode =>
     : error.code === 'HPE_HEADER_OVERFLOW'
       ? ErrorCode.HeadersTooLarge
       : ErrorCode.MalformedRequest;
+
+/**
+ * An `Expect` other than 100-continue: Node answers a bare 417 unless someone listens for
+ * `checkExpectation`. We answer it in the error contract and close (issue 23, also seen).
+ */
+export function refuseExpectation(_request: IncomingMessage, response: ServerResponse): void {
+  const body = new AppError(ErrorCode.ExpectationFailed).getResponse() as ErrorBody;
+  const text = JSON.stringify(body);
+  response
+    .writeHead(body.statusCode, {
+      connection: 'close',
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      'x-content-type-options': 'nosniff',
+    })
+    .end(text);
+}
 
 /**
  * Node's parser refused the bytes before there was a request (a bad header line, two

@@ -103,6 +103,12 @@ describe('hostile input', () => {
         'MALFORMED_REQUEST',
       ],
       ['not HTTP at all', 'HELLO\r\n\r\n', 400, 'MALFORMED_REQUEST'],
+      [
+        'an Expect nobody meets',
+        'POST /api/auth/login HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+        417,
+        'EXPECTATION_FAILED',
+      ],
     ];
     for (const [what, bytes, status, code] of cases) {
       const answer = errorOf(await exchange(bytes));
