@@ -80,6 +80,9 @@ export class RealtimeGateway implements OnGatewayInit, OnModuleDestroy {
   ) {}
 
   afterInit(server: Namespace): void {
+    // Nothing is served on Socket.IO's default namespace: a connection there was accepted and
+    // kept, holding a socket of this process for nothing (issue 23, also seen).
+    server.server.of('/').use((_socket, next) => next(handshakeError(ErrorCode.RouteNotFound)));
     server.use(
       guardHandshake((socket, next) => {
         const credential = credentialOf(socket);
@@ -118,7 +121,10 @@ export class RealtimeGateway implements OnGatewayInit, OnModuleDestroy {
     const room = `user:${user.id}`;
     // Room members in join order: past the cap, the oldest connections give way.
     const held = [...(this.server.adapter.rooms.get(room) ?? [])];
-    for (const id of held.slice(0, held.length + 1 - this.config.realtimeMaxConnectionsPerUser)) {
+    // (At most 0: slice's negative end would count from the back and close some below the cap,
+    // which made the cap of 10 behave as 5, issue 23.)
+    const over = Math.max(0, held.length + 1 - this.config.realtimeMaxConnectionsPerUser);
+    for (const id of held.slice(0, over)) {
       this.end(this.server.sockets.get(id), ErrorCode.ConnectionLimit);
     }
     void socket.join(room);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import type { Namespace } from 'socket.io';
-import type { Socket } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 
 import { RealtimeGateway } from '../../src/realtime/realtime.gateway';
 import { Role } from '../../src/users/user.entity';
@@ -28,6 +28,43 @@ describe('realtime (/realtime over Socket.IO, two API instances)', () => {
   it('refuses a connection without a valid token', async () => {
     await assert.rejects(connect(a.url), /UNAUTHORIZED/);
     await assert.rejects(connect(a.url, { token: 'forged.token.value' }), /UNAUTHORIZED/);
+  });
+
+  it('keeps ten connections of one user by default, as documented; the eleventh closes the oldest', async () => {
+    const user = await a.newUser();
+    const ten: Socket[] = [];
+    for (let i = 0; i < 10; i++) {
+      ten.push(await connect(a.url, { token: user.token }));
+    }
+    sockets.push(...ten);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(ten.filter((s) => s.connected).length, 10);
+    const closed = next<{ code: string }>(ten[0], 'connection.closed');
+    sockets.push(await connect(a.url, { token: user.token }));
+    assert.equal((await closed).code, 'CONNECTION_LIMIT');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(
+      ten.map((s) => s.connected),
+      [false, ...Array(9).fill(true)],
+    );
+  });
+
+  it("refuses Socket.IO's default namespace, token or not: nothing is served there", async () => {
+    const user = await a.newUser();
+    for (const auth of [{}, { token: user.token }]) {
+      const refused = await new Promise<Error>((resolve, reject) => {
+        const socket = io(a.url, { auth, transports: ['websocket'], reconnection: false });
+        socket.once('connect', () => {
+          socket.close();
+          reject(new Error('connected to the default namespace'));
+        });
+        socket.once('connect_error', (error) => {
+          socket.close();
+          resolve(error);
+        });
+      });
+      assert.equal(refused.message, 'ROUTE_NOT_FOUND');
+    }
   });
 
   it('tells only the owner its booking.status, whichever instance it is connected to', async () => {
