@@ -3,7 +3,7 @@
 // templates `cluster:up` fills for one host; the compose file itself is not run by the tests
 // here (no container engine on the machines they run on), the files rendered for it are
 // (haproxy -c, promtool check config: test/cluster/render.cluster-spec.ts).
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { haproxyServers, metricsAuth, pgpoolBackends, renderTemplate } from './cluster.mjs';
@@ -54,8 +54,10 @@ resolvers compose
 `,
   );
   mkdirSync(join(outDir, 'haproxy', 'errors'), { recursive: true });
-  copyFileSync(join(root, 'deploy', 'errors', '503.http'), join(outDir, 'haproxy/errors/503.http'));
-  written.push(join(outDir, 'haproxy/errors/503.http'));
+  for (const file of readdirSync(join(root, 'deploy', 'errors'))) {
+    copyFileSync(join(root, 'deploy', 'errors', file), join(outDir, 'haproxy/errors', file));
+    written.push(join(outDir, 'haproxy/errors', file));
+  }
 
   mkdirSync(join(outDir, 'prometheus'), { recursive: true });
   copyFileSync(join(root, 'deploy', 'alerts.yml'), join(outDir, 'prometheus/alerts.yml'));

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { projectRoot } from '../../src/project-root';
 import { TestCluster } from '../support/cluster';
+import { freePortSync } from '../support/ports';
 
 const root = projectRoot();
 const CLI = join(root, 'scripts', 'cluster.mjs');
@@ -63,6 +65,56 @@ describe(
       );
       const check = run('haproxy', ['-c', '-f', local]);
       assert.equal(check.status, 0, check.output);
+    });
+
+    it("HAProxy's own 502 is JSON in the error contract (the rendered error files; the 504 one loads too)", async () => {
+      // A server that answers garbage: HAProxy's 502, from the rendered errorfile.
+      const garbage = createServer((socket) => {
+        socket.on('error', () => undefined);
+        socket.on('data', () => socket.end('garbage\r\n\r\n'));
+      });
+      await new Promise<void>((resolve) => garbage.listen(0, '127.0.0.1', resolve));
+      const port = (garbage.address() as { port: number }).port;
+      const front = freePortSync();
+      const cfg = join(out, 'haproxy-502.cfg');
+      writeFileSync(
+        cfg,
+        [
+          'defaults',
+          '  mode http',
+          '  timeout connect 1s',
+          '  timeout client 5s',
+          '  timeout server 5s',
+          ...['502', '504'].map(
+            (code) => `  errorfile ${code} ${join(out, 'haproxy', 'errors', `${code}.http`)}`,
+          ),
+          'frontend f',
+          `  bind 127.0.0.1:${front}`,
+          '  default_backend b',
+          'backend b',
+          `  server s 127.0.0.1:${port}`,
+        ].join('\n') + '\n',
+      );
+      const haproxy = spawn('haproxy', ['-db', '-f', cfg], { stdio: 'ignore' });
+      try {
+        let reply: Response | undefined;
+        for (let i = 0; i < 50 && reply === undefined; i++) {
+          reply = await fetch(`http://127.0.0.1:${front}/api/goods`).catch(async () => {
+            await new Promise((r) => setTimeout(r, 100));
+            return undefined;
+          });
+        }
+        assert.equal(reply?.status, 502);
+        assert.match(reply.headers.get('content-type') ?? '', /application\/json/);
+        assert.deepEqual(Object.keys((await reply.json()) as object).sort(), [
+          'code',
+          'message',
+          'statusCode',
+        ]);
+      } finally {
+        haproxy.kill();
+        garbage.close();
+      }
     });
 
     it('Prometheus accepts its configuration and scrapes services the compose file has', () => {
