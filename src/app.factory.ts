@@ -77,6 +77,12 @@ export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
   return SwaggerModule.createDocument(app, config);
 }
 
+/** Trust the `hops` proxies nearest to us, as TRUST_PROXY=<n> says. */
+const trustHops =
+  (hops: number) =>
+  (_address: string, hop: number): boolean =>
+    hop < hops;
+
 /** API_DOCS=admin: Swagger UI and its document only for an admin (token or cookie). */
 function guardApiDocs(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
@@ -147,7 +153,11 @@ export async function createApp(
       void reply.header('x-request-id', request.id);
       replyWithError(errorLogger, request, reply, error);
     }) as FastifyServerOptions['frameworkErrors'],
-    trustProxy: bootConfig.trustProxy,
+    // A hop count as the function proxy-addr makes of one (Nest's adapter types no number).
+    trustProxy:
+      typeof bootConfig.trustProxy === 'number'
+        ? trustHops(bootConfig.trustProxy)
+        : bootConfig.trustProxy,
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];

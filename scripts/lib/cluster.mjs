@@ -769,9 +769,9 @@ export class Cluster {
       HOST,
       DATABASE_URL: this.databaseUrl(),
       REDIS_URL: this.redisUrl(),
-      // Behind HAProxy: client addresses come from X-Forwarded-For, and the page's origin is
-      // HAProxy's, not the instance's own Host.
-      TRUST_PROXY: 'true',
+      // Behind HAProxy: client addresses come from the X-Forwarded-For HAProxy (on this host)
+      // writes, and the page's origin is HAProxy's, not the instance's own Host.
+      TRUST_PROXY: HOST,
       PUBLIC_ORIGIN:
         process.env.PUBLIC_ORIGIN ?? `${this.publicUrl()},http://localhost:${this.ports.haproxy}`,
       JWT_SECRET: process.env.JWT_SECRET ?? this.secret('jwt-secret'),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
+import { normalizeIp } from '@nestjs/throttler';
 
 import { AppError } from '../common/app-error';
 import { AppConfig } from '../config/app-config';
@@ -29,6 +30,9 @@ export class LoginLimiter {
 
   private keys(email: string, ip: string): { pair: string; account: string; address: string } {
     const hash = (v: string) => createHash('sha256').update(v).digest('base64url');
+    // An IPv6 client holds a /64 (or more): counted per address, it would have 2^64 of them.
+    // The throttler's own rule, so both limits count a client alike.
+    ip = normalizeIp(ip);
     return {
       pair: `login-fail:pair:${hash(`${email}\n${ip}`)}`,
       account: `login-fail:acct:${hash(email)}`,

@@ -50,7 +50,8 @@ export class AppConfig {
   readonly jwtExpiresInSeconds: number;
   readonly admin?: { email: string; password: string };
   readonly logLevel: Env['LOG_LEVEL'];
-  readonly trustProxy: boolean;
+  /** Fastify's trustProxy: false, a hop count, or the proxies' addresses and CIDRs. */
+  readonly trustProxy: false | number | string;
   /** PUBLIC_ORIGIN, or undefined: the service's own origin (by the request's Host). */
   readonly publicOrigins?: readonly string[];
   readonly apiDocs: 'public' | 'admin' | 'off';

@@ -109,6 +109,18 @@ describe('parseEnv', () => {
     }
   });
 
+  it('takes TRUST_PROXY as addresses and CIDRs or a hop count, and refuses true (M1)', () => {
+    const trust = (v?: string) => new AppConfig(parseEnv({ ...base, TRUST_PROXY: v })).trustProxy;
+    assert.equal(trust(undefined), false);
+    assert.equal(trust('false'), false);
+    assert.equal(trust('1'), 1);
+    assert.equal(trust('127.0.0.1, 10.0.0.0/8 ,fd00::/8'), '127.0.0.1,10.0.0.0/8,fd00::/8');
+    for (const bad of ['true', '10.0.0.0/33', 'haproxy', '127.0.0.1,', '::1/129', '1.2.3.4/8/8']) {
+      assert.match(problems({ ...base, TRUST_PROXY: bad }).join(), /TRUST_PROXY/, bad);
+    }
+    assert.match(problems({ ...base, TRUST_PROXY: 'true' }).join(), /trusts every hop/);
+  });
+
   it('holds ADMIN_PASSWORD to the password rules', () => {
     assert.deepEqual(problems({ ...base, ADMIN_EMAIL: 'a@b.co', ADMIN_PASSWORD: 'Password1!' }), [
       `ADMIN_PASSWORD: ${passwordProblemMessages[PasswordProblem.TooCommon]}`,

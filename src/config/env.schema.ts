@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 import { z } from 'zod';
 
 import { passwordProblem, passwordProblemMessages } from '../auth/password-policy';
@@ -68,6 +70,44 @@ const origins = z.string().refine(
   },
 );
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/** An address, or an address with a prefix length: `10.0.0.0/8`, `fd00::/8`. */
+function isAddressOrCidr(text: string): boolean {
+  const [address, prefix, ...rest] = text.split('/');
+  const version = isIP(address);
+  return (
+    version !== 0 &&
+    rest.length === 0 &&
+    (prefix === undefined ||
+      (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128)))
+  );
+}
+
+/** TRUST_PROXY: false (no proxy), a hop count, or the proxies' addresses as Fastify takes them. */
+const trustedProxies = z
+  .string()
+  .default('false')
+  .transform((v, ctx): false | number | string => {
+    const value = v.trim();
+    if (value === 'false' || value === '0') {
+      return false;
+    }
+    if (/^\d{1,2}$/.test(value)) {
+      return Number(value);
+    }
+    const list = value.split(',').map((part) => part.trim());
+    if (value !== 'true' && list.every(isAddressOrCidr)) {
+      return list.join(',');
+    }
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        value === 'true'
+          ? "true trusts every hop, so a client could write its own address: give the proxies' addresses or CIDRs (127.0.0.1) or a hop count (1)"
+          : 'must be false, a hop count, or addresses and CIDRs separated by commas',
+    });
+    return z.NEVER;
+  });
 
 export const envVariables = {
   NODE_ENV: {
@@ -143,8 +183,9 @@ export const envVariables = {
       'Swagger UI at /api/docs and the document at /api/docs-json: public, admin (an admin token or cookie), off (404); default public outside production, off in production',
   },
   TRUST_PROXY: {
-    schema: bool.default(false),
-    description: 'trust X-Forwarded-For (set behind HAProxy) for client addresses',
+    schema: trustedProxies,
+    description:
+      "the proxies in front whose X-Forwarded-For is believed: their addresses or CIDRs, comma-separated (127.0.0.1, 10.0.0.0/8), or a hop count (1); the client is the last address no trusted proxy added. `true` (every hop) is refused: the left-most address is the client's own writing",
   },
   REALTIME_MAX_WATCHES: {
     schema: int(1, 10_000).default(50),

@@ -267,6 +267,38 @@ describe(
       assert.equal(direct.status, 200);
     });
 
+    it('a client cannot choose its address: HAProxy overwrites X-Forwarded-For, the APIs trust only HAProxy (M1)', async () => {
+      const email = `xff-${Date.now()}@example.com`;
+      const password = 'quiet river stone';
+      const post = (path: string, body: unknown, from?: string) =>
+        fetch(`${c.url}${path}`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(from ? { 'x-forwarded-for': from } : {}),
+          },
+          body: JSON.stringify(body),
+        });
+      const signup = await post('/api/auth/signup', {
+        email,
+        password,
+        confirm: password,
+        nickname: `xff${Date.now() % 1_000_000}`,
+      });
+      assert.equal(signup.status, 201, await signup.text());
+      // Ten wrong passwords, each claiming another address: one client all the same.
+      for (let i = 0; i < 10; i++) {
+        const reply = await post(
+          '/api/auth/login',
+          { email, password: `wrong ${i}` },
+          `203.0.113.${i}`,
+        );
+        assert.equal(reply.status, 401, `attempt ${i}`);
+      }
+      const locked = await post('/api/auth/login', { email, password }, '203.0.113.250');
+      assert.equal(locked.status, 429, 'a new claimed address bought another guess');
+    });
+
     it("a kept-alive connection is open as long as HAProxy's Keep-Alive says; no API connection outlives its client's", async () => {
       // Clients such as Node's fetch keep an idle connection for the advertised timeout less a
       // second, and do not resend a POST whose connection was closed under it.

@@ -14,7 +14,7 @@ describe('rate limits shared through Redis', () => {
       LOGIN_MAX_FAILURES_PER_IP: '25',
       LOGIN_MAX_FAILURES_PER_ACCOUNT: '30',
       LOGIN_FAILURE_WINDOW: '15m',
-      TRUST_PROXY: 'true',
+      TRUST_PROXY: '127.0.0.1',
     };
     a = await TestApp.start(limits);
     b = await a.peer(limits);
@@ -41,6 +41,35 @@ describe('rate limits shared through Redis', () => {
     assert.equal(locked.body.code, 'RATE_LIMITED');
     const retryAfter = Number(locked.headers.get('retry-after'));
     assert.ok(retryAfter > 800 && retryAfter <= 900, `Retry-After ${retryAfter}`);
+  });
+
+  it('counts the address the trusted proxy saw, not what the client wrote before it (M1)', async () => {
+    const user = await a.newUser();
+    // A new claimed address each time, from one real client (the right-most, added by us).
+    for (let i = 0; i < 10; i++) {
+      const reply = await login(a, user.email, `Wrong${i}!x`, `203.0.113.${i}, 198.51.100.77`);
+      assert.equal(reply.status, 401, `attempt ${i}`);
+    }
+    const locked = await login(a, user.email, TEST_PASSWORD, '203.0.113.200, 198.51.100.77');
+    assert.equal(locked.status, 429, 'the fake addresses bought no more guesses');
+    // …and claiming the victim's address locks nobody else out.
+    const victim = await a.newUser();
+    for (let i = 0; i < 12; i++) {
+      await login(a, victim.email, `Wrong${i}!x`, '192.0.2.44, 198.51.100.78');
+    }
+    const owner = await login(b, victim.email, TEST_PASSWORD, '192.0.2.44');
+    assert.equal(owner.status, 200, JSON.stringify(owner.body));
+  });
+
+  it('counts an IPv6 client by its /64: new addresses in it buy no more guesses (M1)', async () => {
+    const user = await a.newUser();
+    for (let i = 1; i <= 10; i++) {
+      const reply = await login(a, user.email, `Wrong${i}!x`, `2001:db8:7:9::${i.toString(16)}`);
+      assert.equal(reply.status, 401, `attempt ${i}`);
+    }
+    assert.equal((await login(a, user.email, TEST_PASSWORD, '2001:db8:7:9::ffff')).status, 429);
+    // Another /64 is another client.
+    assert.equal((await login(a, user.email, TEST_PASSWORD, '2001:db8:7:a::1')).status, 200);
   });
 
   it('nobody can lock someone else out: the right password from another address gets in', async () => {
