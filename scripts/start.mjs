@@ -72,6 +72,9 @@ async function main() {
 function superviseApi(env) {
   const policy = new RestartPolicy();
   const port = Number(env.PORT ?? 3000);
+  // Where to ask: loopback unless the API listens on one address only.
+  const host = !env.HOST || ['0.0.0.0', '::'].includes(env.HOST) ? '127.0.0.1' : env.HOST;
+  const live = `http://${host.includes(':') ? `[${host}]` : host}:${port}/health/live`;
   let api;
   let stopping = false;
   let restartTimer;
@@ -86,7 +89,7 @@ function superviseApi(env) {
       });
       say(`API process ${api.pid} starting`);
       const probe = setInterval(() => {
-        void fetch(`http://127.0.0.1:${port}/health/live`, { signal: AbortSignal.timeout(1000) })
+        void fetch(live, { signal: AbortSignal.timeout(1000) })
           .then((r) => {
             if (r.ok && !served) {
               served = true;
