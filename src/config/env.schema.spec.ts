@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -106,6 +107,43 @@ describe('parseEnv', () => {
     for (const line of found) {
       assert.doesNotMatch(line, /hunter2/, line);
       assert.match(line, /:\*\*\*@/, line);
+    }
+  });
+
+  it('reads NAME_FILE for any variable, refuses both at once, names an unreadable file only (M3)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tn-env-'));
+    try {
+      const url = join(dir, 'database-url');
+      const secret = join(dir, 'jwt-secret');
+      writeFileSync(url, 'postgres://app:hunter2-file@127.0.0.1:5432/db\n', { mode: 0o600 });
+      writeFileSync(secret, fresh().JWT_SECRET, { mode: 0o600 });
+      const env = parseEnv({
+        ...base,
+        DATABASE_URL: undefined,
+        DATABASE_URL_FILE: url,
+        JWT_SECRET_FILE: secret,
+      });
+      assert.equal(env.DATABASE_URL, 'postgres://app:hunter2-file@127.0.0.1:5432/db');
+      assert.equal(env.JWT_SECRET, readFileSync(secret, 'utf8'));
+
+      const found = problems({
+        ...base,
+        DATABASE_URL_FILE: url,
+        REDIS_URL: undefined,
+        REDIS_URL_FILE: join(dir, 'missing'),
+      });
+      assert.deepEqual(
+        found.map((p) => p.split(' ')[0]),
+        ['DATABASE_URL', 'REDIS_URL_FILE'],
+        found.join('\n'),
+      );
+      assert.match(found[0], /both set/);
+      assert.match(found[1], /ENOENT/);
+      for (const line of found) {
+        assert.doesNotMatch(line, /hunter2/, line);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 
 import { z } from 'zod';
@@ -348,12 +349,42 @@ export function redactCredentials(text: string): string {
   return text.replace(/(\/\/[^/@\s]*?:)[^@\s]*@/g, '$1***@');
 }
 
+/**
+ * `NAME_FILE=/path` gives NAME the file's contents (one trailing newline dropped): secrets and
+ * connection URLs with passwords then live in files of mode 600 (`npm run cluster:up`, compose
+ * secrets) instead of in the environment that `ps e` and /proc show. Setting both is an error;
+ * a file that cannot be read is named, its contents never are.
+ */
+function fromFile(
+  source: Record<string, string | undefined>,
+  name: string,
+): { value: string | undefined } | { problem: string } {
+  const file = source[`${name}_FILE`];
+  if (file === undefined || file === '') {
+    return { value: source[name] };
+  }
+  if (source[name] !== undefined && source[name] !== '') {
+    return { problem: `${name} and ${name}_FILE are both set: set one` };
+  }
+  try {
+    return { value: readFileSync(file, 'utf8').replace(/\r?\n$/, '') };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    return { problem: `${name}_FILE cannot be read (${code}: ${file})` };
+  }
+}
+
 /** Parse the whole environment; throws one ConfigError naming every bad variable. */
 export function parseEnv(source: Record<string, string | undefined>): Env {
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(envVariables)) {
-    const raw = source[name];
+    const given = fromFile(source, name);
+    if ('problem' in given) {
+      problems.push(given.problem);
+      continue;
+    }
+    const raw = given.value;
     const value = raw === undefined || raw === '' ? undefined : raw;
     const parsed = spec.schema.safeParse(value);
     if (parsed.success) {
