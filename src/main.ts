@@ -56,6 +56,9 @@ async function main(): Promise<void> {
       await seedDemoData(config.databaseUrl);
     }
   }
+  if (config.role === 'migrate') {
+    return;
+  }
   if (config.role === 'all' && config.runsWorker && config.writerThread) {
     // This script again, as APP_ROLE=worker in a thread (its environment is its own); this
     // thread serves HTTP only.

@@ -13,6 +13,8 @@ DATA=/var/lib/postgresql/data
 BIN=/usr/lib/postgresql/15/bin
 PRIMARY_HOST="${PRIMARY_HOST:-postgres-1}"
 LOG=/var/lib/postgresql/postgresql.log
+# repmgr's, pg_rewind's and the walreceiver's passwords (repmgr.conf: passfile).
+install -m 600 /etc/ticketnest/pgpass /var/lib/postgresql/.pgpass
 
 adopt() {
   cp /etc/ticketnest/postgresql.cluster.conf "$DATA/../postgresql.cluster.conf"
@@ -23,12 +25,14 @@ adopt() {
 
 if [ ! -s "$DATA/PG_VERSION" ]; then
   if [ "$NODE_ID" = 1 ]; then
-    "$BIN/initdb" -D "$DATA" -U postgres --auth-local=trust --auth-host=trust
+    "$BIN/initdb" -D "$DATA" -U postgres --auth-local=trust --auth-host=scram-sha-256
     adopt
-    "$BIN/pg_ctl" -w -D "$DATA" -l "$LOG" start
-    psql -v ON_ERROR_STOP=1 -U postgres -c 'CREATE ROLE repmgr SUPERUSER REPLICATION LOGIN' \
-      -c 'CREATE DATABASE repmgr OWNER repmgr' -c 'CREATE DATABASE ticketnest'
+    # No standby yet: a synchronous commit would wait for ever.
+    "$BIN/pg_ctl" -w -D "$DATA" -l "$LOG" -o "-c synchronous_standby_names=''" start
+    # The roles and their passwords (as SCRAM verifiers), the databases, the grants.
+    psql -X -q -U postgres -d postgres -f /etc/ticketnest/roles.sql
     repmgr -f "$CONF" primary register
+    "$BIN/pg_ctl" -w -D "$DATA" -l "$LOG" -m fast restart
   else
     until "$BIN/pg_isready" -q -h "$PRIMARY_HOST" -U repmgr -d repmgr; do sleep 1; done
     repmgr -f "$CONF" -h "$PRIMARY_HOST" -U repmgr -d repmgr standby clone

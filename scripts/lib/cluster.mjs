@@ -4,8 +4,9 @@
 // with its own directory and ports. Every part runs detached with a pid file, so `status` and
 // `down` work from any later command.
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
+  chmodSync,
   chownSync,
   copyFileSync,
   closeSync,
@@ -19,6 +20,17 @@ import {
 import net from 'node:net';
 import { join } from 'node:path';
 
+import {
+  PG_ROLES,
+  REDIS_USERS,
+  pgPassword,
+  pgpass,
+  poolPasswd,
+  redisUsers,
+  roleVerifiers,
+  secretsIn,
+  statsUserlist,
+} from './cluster-secrets.mjs';
 import { markStopped, restartRecord } from './cluster-supervisor.mjs';
 import { ensureCommand, root, SERVICE_NODE_FLAGS } from './services.mjs';
 
@@ -31,16 +43,11 @@ const APP_NAME = 'ticketnest';
 const READ_APP_NAME = 'ticketnest-read';
 
 /**
- * Prometheus's scrape authorization for the services' /metrics ({{METRICS_AUTH}}): with
- * METRICS_TOKEN set, the token written to `file` (mode 600) and read from `readAs` (where the
- * Prometheus that reads it finds it); without it, none.
+ * Prometheus's scrape authorization for the services' /metrics ({{METRICS_AUTH}}): the bearer
+ * token in `file`, as the Prometheus that reads it finds it.
  */
-export function metricsAuth(file, readAs = file) {
-  if (!process.env.METRICS_TOKEN) {
-    return '';
-  }
-  writeFileSync(file, process.env.METRICS_TOKEN, { mode: 0o600 });
-  return `    authorization:\n      credentials_file: ${readAs}`;
+export function metricsAuth(file) {
+  return `    authorization:\n      credentials_file: ${file}`;
 }
 
 /** deploy/<template> with its {{NAME}} placeholders filled; a missing value is an error. */
@@ -112,6 +119,28 @@ export function portLayout(base) {
   };
 }
 
+/**
+ * The service's secrets as an operator may give them (`JWT_SECRET=… npm run cluster:up`): the
+ * cluster keeps them in files (serviceEnv), and no process it starts inherits them.
+ */
+const SECRET_ENV = [
+  'DATABASE_URL',
+  'DATABASE_READ_URL',
+  'REDIS_URL',
+  'JWT_SECRET',
+  'METRICS_TOKEN',
+  'ADMIN_PASSWORD',
+];
+
+/** `env` without SECRET_ENV. */
+function withoutSecrets(env) {
+  const copy = { ...env };
+  for (const name of SECRET_ENV) {
+    delete copy[name];
+  }
+  return copy;
+}
+
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
 /**
@@ -125,6 +154,7 @@ export function ensureClusterPackages({ monitoring = false } = {}) {
     ['pgpool', 'pgpool2'],
     ['repmgr', 'postgresql-15-repmgr'],
     ['redis-server', 'redis-server'],
+    ['openssl', 'openssl'], // the stats password's hash (cluster-secrets.mjs)
     ...(monitoring
       ? [
           ['prometheus', 'prometheus'],
@@ -197,12 +227,39 @@ export class Cluster {
     return node;
   }
 
-  databaseUrl(appName = APP_NAME) {
-    return `postgres://postgres@${HOST}:${this.ports.pgpool}/ticketnest?application_name=${appName}`;
+  /** The cluster's secrets (cluster-secrets.mjs), in its own directory of mode 700. */
+  secrets() {
+    return secretsIn(this.path('secrets'));
   }
 
-  redisUrl() {
-    return `redis://${HOST}:${this.ports.redis}`;
+  /**
+   * A PostgreSQL URL with `role`'s password: through Pgpool-II unless `port` names a node.
+   * The services get theirs in files (serviceEnv), never on a command line.
+   */
+  pgUrl({ role = PG_ROLES.app, port = this.ports.pgpool, database = 'ticketnest', appName } = {}) {
+    const password = pgPassword(this.secrets(), role);
+    const query = appName ? `?application_name=${appName}` : '';
+    return `postgres://${role}:${password}@${HOST}:${port}/${database}${query}`;
+  }
+
+  /** What the services write with: the application role, its queries to the primary. */
+  databaseUrl(appName = APP_NAME) {
+    return this.pgUrl({ appName });
+  }
+
+  /** A Redis URL as one of REDIS_USERS. */
+  redisUrl(user = REDIS_USERS.app) {
+    const name = {
+      [REDIS_USERS.app]: 'redis-app-password',
+      [REDIS_USERS.operator]: 'redis-operator-password',
+      [REDIS_USERS.monitor]: 'redis-monitor-password',
+    }[user];
+    return `redis://${user}:${this.secrets().get(name)}@${HOST}:${this.ports.redis}`;
+  }
+
+  /** The postgres user's .pgpass (cluster-secrets.mjs pgpass): repmgr and pg_rewind read it. */
+  pgpassFile() {
+    return this.path('pgpass');
   }
 
   publicUrl() {
@@ -213,7 +270,11 @@ export class Cluster {
 
   /** PostgreSQL refuses to run as root: as root its tools run as `postgres`. */
   pgCommand(command, args) {
-    const env = { ...process.env, PATH: `${PG_BINDIR}:${process.env.PATH}` };
+    const env = {
+      ...withoutSecrets(process.env),
+      PATH: `${PG_BINDIR}:${process.env.PATH}`,
+      PGPASSFILE: this.pgpassFile(),
+    };
     return isRoot()
       ? { command: 'runuser', args: ['-u', 'postgres', '--', command, ...args], env }
       : { command, args, env };
@@ -250,8 +311,9 @@ export class Cluster {
     }
   }
 
-  pgFile(path, text) {
-    writeFileSync(path, text);
+  pgFile(path, text, mode = 0o644) {
+    writeFileSync(path, text, { mode });
+    chmodSync(path, mode); // an existing file keeps its mode otherwise
     if (isRoot()) {
       const { uid, gid } = pgUser();
       chownSync(path, uid, gid);
@@ -260,13 +322,15 @@ export class Cluster {
 
   /** Detached, with its output in `log`: it outlives this command. */
   launch(command, args, { log, env = process.env, asPostgres = false, pidFile }) {
-    const c = asPostgres ? this.pgCommand(command, args) : { command, args, env };
+    const c = asPostgres
+      ? this.pgCommand(command, args)
+      : { command, args, env: withoutSecrets(env) };
     if (asPostgres && !existsSync(log)) {
       this.pgFile(log, '');
     }
     const fd = openSync(log, 'a');
     const child = spawn(c.command, c.args, {
-      env: asPostgres ? { ...c.env, ...env } : c.env,
+      env: asPostgres ? { ...c.env, ...withoutSecrets(env) } : c.env,
       cwd: root,
       stdio: ['ignore', fd, fd],
       detached: true,
@@ -286,6 +350,7 @@ export class Cluster {
   }
 
   writePgNodeConfig(node) {
+    this.pgFile(this.pgpassFile(), pgpass(this.secrets()), 0o600);
     this.pgFile(
       join(node.home, 'postgresql.cluster.conf'),
       this.render('postgresql.conf', { LISTEN: HOST, PORT: node.port, SOCKET_DIR: node.home }),
@@ -303,6 +368,7 @@ export class Cluster {
         PG_LOG_FILE: node.log,
         PID_FILE: node.repmgrdPid,
         CONFIG_FILE: node.repmgrConf,
+        PASSFILE: this.pgpassFile(),
       }),
     );
   }
@@ -379,6 +445,34 @@ export class Cluster {
     ]);
   }
 
+  /** deploy/roles.sql on the primary (psql reads it from stdin: no secret on a command line). */
+  applyRoles(node) {
+    const sql = this.render('roles.sql', roleVerifiers(this.secrets()));
+    const c = this.pgCommand('psql', [
+      '-X',
+      '-q',
+      '-h',
+      node.home,
+      '-p',
+      String(node.port),
+      '-U',
+      'postgres',
+      '-d',
+      'postgres',
+      '-f',
+      '-',
+    ]);
+    const result = spawnSync(c.command, c.args, {
+      env: c.env,
+      cwd: '/',
+      input: sql,
+      encoding: 'utf8',
+    });
+    if (result.status !== 0) {
+      throw new Error(`deploy/roles.sql failed on ${node.name}: ${result.stderr.trim()}`);
+    }
+  }
+
   repmgr(node, args, options) {
     return this.pgRun('repmgr', ['-f', node.repmgrConf, ...args], options);
   }
@@ -412,9 +506,7 @@ export class Cluster {
     this.adoptDataDir(node);
     // Until a standby streams, a synchronous commit would wait for ever.
     this.pgStart(node, { options: ["-c synchronous_standby_names=''"] });
-    this.psql(node, 'CREATE ROLE repmgr SUPERUSER LOGIN REPLICATION');
-    this.psql(node, 'CREATE DATABASE repmgr OWNER repmgr');
-    this.psql(node, 'CREATE DATABASE ticketnest');
+    this.applyRoles(node);
     this.repmgr(node, ['primary', 'register', '--force']);
   }
 
@@ -534,7 +626,7 @@ export class Cluster {
       this.stopRepmgrd(node);
       if (this.pgPid(node) === undefined) {
         say(
-          `${node.name}: an old primary: starting fenced (read-only); \`npm run cluster -- rejoin ${node.name}\` makes it a standby`,
+          `${node.name}: an old primary: starting fenced (read-only) until the supervisor rejoins it as a standby`,
         );
         this.pgStart(node, { fenced: true });
       }
@@ -542,6 +634,9 @@ export class Cluster {
     for (const node of [primary, ...standbys, ...missing]) {
       this.startRepmgrd(node);
     }
+    // Every start: roles and passwords as deploy/roles.sql says (a cluster made before it, or
+    // a password file replaced, is brought in line).
+    this.applyRoles(primary);
   }
 
   /**
@@ -633,15 +728,17 @@ export class Cluster {
         '-c',
         'SHOW pool_nodes',
       ],
-      { encoding: 'utf8' },
+      { encoding: 'utf8', env: { ...process.env, PGPASSFILE: this.pgpassFile() } },
     );
     if (shown.status !== 0) {
       return;
     }
     const passFile = join(files.home, 'pcppass');
-    writeFileSync(passFile, `${HOST}:${this.ports.pcp}:pcp:${this.secret('pcp-password')}\n`, {
-      mode: 0o600,
-    });
+    writeFileSync(
+      passFile,
+      `${HOST}:${this.ports.pcp}:pcp:${this.secrets().get('pcp-password')}\n`,
+      { mode: 0o600 },
+    );
     for (const line of shown.stdout.trim().split('\n')) {
       const [id, , port, status] = line.split(' ');
       const node = this.pgNodes().find((n) => String(n.port) === port);
@@ -690,9 +787,11 @@ export class Cluster {
         BACKENDS: backends,
       }),
     );
-    const pcpPassword = this.secret('pcp-password');
-    this.pgFile(files.pcp, `pcp:${createHash('md5').update(pcpPassword).digest('hex')}\n`);
-    this.pgFile(files.hba, 'host all all 127.0.0.1/32 trust\nlocal all all trust\n');
+    const secrets = this.secrets();
+    const pcpPassword = secrets.get('pcp-password');
+    this.pgFile(files.pcp, `pcp:${createHash('md5').update(pcpPassword).digest('hex')}\n`, 0o600);
+    this.pgFile(join(files.home, 'pool_passwd'), poolPasswd(secrets), 0o600);
+    this.pgFile(files.hba, this.render('pool_hba.conf', { PEERS: `${HOST}/32` }));
     // Which nodes Pgpool-II starts with attached: the primary and the streaming standbys, never
     // an old primary (its pgpool_status would otherwise keep a node that was down once
     // detached for good: auto_failback re-attaches only nodes it detached itself).
@@ -717,7 +816,7 @@ export class Cluster {
     if (alive(readPid(pid))) {
       return;
     }
-    mkdirSync(home, { recursive: true });
+    mkdirSync(home, { recursive: true, mode: 0o700 });
     const conf = join(home, 'redis.conf');
     writeFileSync(
       conf,
@@ -727,22 +826,56 @@ export class Cluster {
         DATA_DIR: home,
         PID_FILE: pid,
         LOG_FILE: join(home, 'redis.log'),
+        USERS: redisUsers(this.secrets()),
       }),
+      { mode: 0o600 },
     );
     say('redis: starting (AOF everysec)');
-    const result = spawnSync('redis-server', [conf], { stdio: 'inherit' });
+    const result = spawnSync('redis-server', [conf], {
+      stdio: 'inherit',
+      env: withoutSecrets(process.env),
+    });
     if (result.status !== 0) {
       throw new Error(`redis-server failed: see ${join(home, 'redis.log')}`);
     }
   }
 
-  /** A random secret kept in the cluster's directory, made on first use. */
-  secret(name) {
-    const file = this.path(`${name}`);
-    if (!existsSync(file)) {
-      writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  /**
+   * A secret the operator may give in the environment (JWT_SECRET, METRICS_TOKEN): then it is
+   * the one kept in its file, else the file's own. Returns the file.
+   */
+  givenOrKept(name, given) {
+    const secrets = this.secrets();
+    if (given) {
+      secrets.write(name, given);
     }
-    return readFileSync(file, 'utf8').trim();
+    secrets.get(name);
+    return secrets.file(name);
+  }
+
+  /**
+   * Where the operator's connection strings are (mode 600): psql and redis-cli as the
+   * superuser and Redis's operator, and the tests' audits.
+   */
+  writeConnections() {
+    const secrets = this.secrets();
+    return secrets.write(
+      'connections.json',
+      JSON.stringify(
+        {
+          postgres: this.pgUrl({ role: PG_ROLES.superuser }),
+          postgresNodes: this.ports.postgres.map((port) =>
+            this.pgUrl({ role: PG_ROLES.superuser, port }),
+          ),
+          owner: this.pgUrl({ role: PG_ROLES.owner }),
+          app: this.databaseUrl(),
+          redis: this.redisUrl(REDIS_USERS.operator),
+          redisApp: this.redisUrl(),
+        },
+        null,
+        2,
+      ),
+    );
   }
 
   // ---- the service ------------------------------------------------------------------
@@ -762,27 +895,40 @@ export class Cluster {
   }
 
   serviceEnv(part) {
-    const env = {
-      ...process.env,
+    const secrets = this.secrets();
+    // Every secret in a file of mode 600 (NAME_FILE, src/config/env.schema.ts): none in the
+    // environment /proc shows, none on a command line.
+    const env = withoutSecrets(process.env);
+    Object.assign(env, {
       APP_ROLE: part.role,
       INSTANCE_ID: part.name,
       HOST,
-      DATABASE_URL: this.databaseUrl(),
-      REDIS_URL: this.redisUrl(),
+      DATABASE_URL_FILE: secrets.write('database-url', this.databaseUrl()),
+      REDIS_URL_FILE: secrets.write('redis-url', this.redisUrl()),
       // Behind HAProxy: client addresses come from the X-Forwarded-For HAProxy (on this host)
       // writes, and the page's origin is HAProxy's, not the instance's own Host.
       TRUST_PROXY: HOST,
       PUBLIC_ORIGIN:
         process.env.PUBLIC_ORIGIN ?? `${this.publicUrl()},http://localhost:${this.ports.haproxy}`,
-      JWT_SECRET: process.env.JWT_SECRET ?? this.secret('jwt-secret'),
+      JWT_SECRET_FILE: this.givenOrKept('jwt-secret', process.env.JWT_SECRET),
+      METRICS_TOKEN_FILE: this.givenOrKept('metrics-token', process.env.METRICS_TOKEN),
       // 5 processes × 10 stay well inside Pgpool-II's children (deploy/pgpool.conf).
       DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '10',
       SEED_DEMO_DATA: 'false',
-    };
+    });
+    if (process.env.ADMIN_PASSWORD) {
+      secrets.write('admin-password', process.env.ADMIN_PASSWORD);
+    }
+    if (existsSync(secrets.file('admin-password'))) {
+      env.ADMIN_PASSWORD_FILE = secrets.file('admin-password');
+    }
     if (part.port) {
       env.PORT = String(part.port);
       // Catalogue reads that miss the cache go to a standby that has replayed the last edit.
-      env.DATABASE_READ_URL = process.env.DATABASE_READ_URL ?? this.databaseUrl(READ_APP_NAME);
+      env.DATABASE_READ_URL_FILE = secrets.write(
+        'database-read-url',
+        process.env.DATABASE_READ_URL ?? this.databaseUrl(READ_APP_NAME),
+      );
     }
     if (part.metricsPort) {
       env.METRICS_PORT = String(part.metricsPort);
@@ -825,7 +971,8 @@ export class Cluster {
   async prepareDatabase(say) {
     const { createRequire } = await import('node:module');
     const load = createRequire(import.meta.url);
-    const url = this.databaseUrl();
+    // Migrations as the schema's owner; the services, as the application role, cannot change it.
+    const url = this.pgUrl({ role: PG_ROLES.owner, appName: APP_NAME });
     const done = await retry(() =>
       load(join(root, 'dist', 'database', 'data-source.js')).runMigrations(url),
     );
@@ -849,6 +996,7 @@ export class Cluster {
     writeFileSync(
       conf,
       this.render('haproxy.cfg', {
+        STATS_USERS: statsUserlist(this.secrets()),
         LISTEN: HOST,
         PORT: this.ports.haproxy,
         STATS_PORT: this.ports.stats,
@@ -857,6 +1005,7 @@ export class Cluster {
         ERRORS_DIR: join(DEPLOY, 'errors'),
         SERVERS: haproxyServers(this.ports.apis.map((port) => `${HOST}:${port}`)),
       }),
+      { mode: 0o600 },
     );
     const check = spawnSync('haproxy', ['-c', '-q', '-f', conf], { encoding: 'utf8' });
     if (check.status !== 0) {
@@ -895,7 +1044,8 @@ export class Cluster {
     const home = this.path('monitoring');
     mkdirSync(join(home, 'data'), { recursive: true });
     const targets = (ports) => ports.map((p) => `'${HOST}:${p}'`).join(', ');
-    const auth = metricsAuth(join(home, 'metrics-token'));
+    const secrets = this.secrets();
+    const auth = metricsAuth(this.givenOrKept('metrics-token', process.env.METRICS_TOKEN));
     const conf = join(home, 'prometheus.yml');
     copyFileSync(join(DEPLOY, 'alerts.yml'), join(home, 'alerts.yml'));
     writeFileSync(
@@ -907,6 +1057,7 @@ export class Cluster {
         POSTGRES_EXPORTERS: targets(this.ports.postgresExporters),
         REDIS_EXPORTER: `${HOST}:${this.ports.redisExporter}`,
         METRICS_AUTH: auth,
+        STATS_PASSWORD_FILE: secrets.file('stats-password'),
       }),
     );
     const parts = this.monitorParts();
@@ -920,14 +1071,28 @@ export class Cluster {
         'prometheus-postgres-exporter',
         [`--web.listen-address=${exporter.address}`],
         {
-          DATA_SOURCE_NAME: `postgresql://repmgr@${HOST}:${this.ports.postgres[i]}/repmgr?sslmode=disable`,
+          DATA_SOURCE_URI: `${HOST}:${this.ports.postgres[i]}/postgres?sslmode=disable`,
+          DATA_SOURCE_USER: PG_ROLES.monitor,
+          DATA_SOURCE_PASS_FILE: secrets.file('monitor-password'),
         },
       ]),
       [
         redisExporter,
         'prometheus-redis-exporter',
-        [`--redis.addr=${this.redisUrl()}`, `--web.listen-address=${redisExporter.address}`],
-        {},
+        [
+          `--redis.addr=redis://${HOST}:${this.ports.redis}`,
+          `--web.listen-address=${redisExporter.address}`,
+        ],
+        {
+          REDIS_USER: REDIS_USERS.monitor,
+          // redis_exporter's password file: a JSON map of address to password.
+          REDIS_PASSWORD_FILE: secrets.write(
+            'redis-exporter-passwords.json',
+            JSON.stringify({
+              [`redis://${HOST}:${this.ports.redis}`]: secrets.get('redis-monitor-password'),
+            }),
+          ),
+        },
       ],
       [
         prometheus,
@@ -972,6 +1137,7 @@ export class Cluster {
     this.upRedis(say);
     this.upPgpool(say);
     await waitFor('Pgpool-II', () => querySucceeds(this.databaseUrl()), 30_000);
+    this.writeConnections();
     await this.prepareDatabase(say);
     for (const part of this.serviceParts()) {
       this.startService(part);
@@ -1087,16 +1253,32 @@ export class Cluster {
         role: part.kind === 'postgres' ? 'down' : base.role,
         address,
         healthy: false,
-        ...(part.kind === 'service' ? { restarts: restartRecord(this, part.name).restarts } : {}),
+        ...(['service', 'postgres'].includes(part.kind)
+          ? { restarts: restartRecord(this, part.name).restarts }
+          : {}),
       };
     }
     switch (part.kind) {
       case 'postgres': {
-        const state = await pgState(part.node.port);
-        return { ...base, role: state.role, address, healthy: state.healthy };
+        const state = await pgState(
+          this.pgUrl({ role: PG_ROLES.monitor, port: part.node.port, database: 'postgres' }),
+        );
+        // restarts: rejoins and starts by the supervisor (cluster-supervisor.mjs).
+        return {
+          ...base,
+          role: state.role,
+          address,
+          healthy: state.healthy,
+          restarts: restartRecord(this, part.name).restarts,
+        };
       }
       case 'redis':
-        return { ...base, role: 'primary', address, healthy: await redisPing(this.ports.redis) };
+        return {
+          ...base,
+          role: 'primary',
+          address,
+          healthy: await redisPing(this.ports.redis, this.secrets().get('redis-monitor-password')),
+        };
       case 'pgpool':
         return { ...base, address, healthy: await querySucceeds(this.databaseUrl()) };
       case 'haproxy':
@@ -1121,6 +1303,8 @@ export class Cluster {
     switch (part.kind) {
       case 'postgres':
       case 'repmgrd':
+        mkdirSync(this.path('service'), { recursive: true });
+        markStopped(this, part.node.name, false);
         this.upPostgres(say);
         this.attachStandbys(say);
         break;
@@ -1152,6 +1336,9 @@ export class Cluster {
   async stop(name) {
     const part = this.part(name);
     if (part.kind === 'postgres') {
+      // Stopped on purpose: the supervisor neither starts nor rejoins it until `start`.
+      mkdirSync(this.path('service'), { recursive: true });
+      markStopped(this, name, true);
       this.pgStop(part.node);
       return;
     }
@@ -1294,8 +1481,8 @@ async function querySucceeds(url) {
 }
 
 /** primary, standby (healthy when streaming) or fenced (an old primary, read-only). */
-async function pgState(port) {
-  return withClient(`postgres://repmgr@${HOST}:${port}/repmgr`, async (c) => {
+async function pgState(url) {
+  return withClient(url, async (c) => {
     const { rows } = await c.query(
       `SELECT pg_is_in_recovery() AS standby,
               current_setting('default_transaction_read_only') = 'on' AS fenced,
@@ -1309,14 +1496,23 @@ async function pgState(port) {
   }).catch(() => ({ role: 'down', healthy: false }));
 }
 
-function redisPing(port) {
+/** PING as the monitor user (deploy/redis.conf admits no one without a password). */
+function redisPing(port, password) {
   return new Promise((resolve) => {
     const socket = net.connect(port, HOST);
     socket.setTimeout(2000);
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => {
-      socket.destroy();
-      resolve(data.toString().startsWith('+PONG'));
+    const command = (...words) =>
+      `*${words.length}\r\n${words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join('')}`;
+    socket.once('connect', () =>
+      socket.write(command('AUTH', REDIS_USERS.monitor, password) + command('PING')),
+    );
+    let said = '';
+    socket.on('data', (data) => {
+      said += data.toString();
+      if (said.includes('+PONG') || said.startsWith('-') || said.split('\r\n').length > 2) {
+        socket.destroy();
+        resolve(said === '+OK\r\n+PONG\r\n');
+      }
     });
     socket.once('error', () => resolve(false));
     socket.once('timeout', () => {

@@ -6,6 +6,17 @@
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import {
+  PG_ROLES,
+  REDIS_USERS,
+  pgPassword,
+  pgpass,
+  poolPasswd,
+  redisUsers,
+  roleVerifiers,
+  secretsIn,
+  statsUserlist,
+} from './cluster-secrets.mjs';
 import { haproxyServers, metricsAuth, pgpoolBackends, renderTemplate } from './cluster.mjs';
 import { root } from './services.mjs';
 
@@ -21,19 +32,54 @@ export const COMPOSE = {
 
 const quoted = (list) => list.map((t) => `'${t}'`).join(', ');
 
-/** Writes DIR/{haproxy,redis,prometheus,pgpool,postgres}/…; returns the files written. */
+/**
+ * The compose file's secrets (its `secrets:`, mounted at /run/secrets/NAME): the services'
+ * connection URLs and the secrets the containers read as files.
+ */
+function composeSecrets(secrets) {
+  const pg = (role, appName) =>
+    `postgres://${role}:${pgPassword(secrets, role)}@pgpool:9999/ticketnest?application_name=${appName}`;
+  if (process.env.JWT_SECRET) {
+    secrets.write('jwt-secret', process.env.JWT_SECRET);
+  }
+  if (process.env.METRICS_TOKEN) {
+    secrets.write('metrics-token', process.env.METRICS_TOKEN);
+  }
+  secrets.write('database-url', pg(PG_ROLES.app, 'ticketnest'));
+  secrets.write('database-read-url', pg(PG_ROLES.app, 'ticketnest-read'));
+  secrets.write('owner-database-url', pg(PG_ROLES.owner, 'ticketnest'));
+  secrets.write(
+    'redis-url',
+    `redis://${REDIS_USERS.app}:${secrets.get('redis-app-password')}@redis:6379`,
+  );
+  secrets.write(
+    'redis-exporter-passwords.json',
+    JSON.stringify({ 'redis://redis:6379': secrets.get('redis-monitor-password') }),
+  );
+  for (const name of ['jwt-secret', 'metrics-token', 'monitor-password', 'pcp-password']) {
+    secrets.get(name);
+  }
+}
+
+/**
+ * Writes DIR/{haproxy,redis,prometheus,pgpool,postgres,secrets}/…; returns the files written.
+ * Secrets are made once and kept (a second render keeps the passwords the volumes know).
+ */
 export function renderCompose(outDir = join(root, 'deploy', 'rendered')) {
   const written = [];
-  const put = (path, text) => {
+  const put = (path, text, mode = 0o644) => {
     const file = join(outDir, path);
     mkdirSync(join(file, '..'), { recursive: true });
-    writeFileSync(file, text);
+    writeFileSync(file, text, { mode });
     written.push(file);
   };
+  const secrets = secretsIn(join(outDir, 'secrets'));
+  composeSecrets(secrets);
 
   put(
     'haproxy/haproxy.cfg',
     `${renderTemplate('haproxy.cfg', {
+      STATS_USERS: statsUserlist(secrets),
       LISTEN: '*',
       PORT: 8080,
       STATS_PORT: 8404,
@@ -71,6 +117,7 @@ resolvers compose
       DATA_DIR: '/data',
       PID_FILE: '/data/redis.pid',
       LOG_FILE: '""',
+      USERS: redisUsers(secrets),
     }),
   );
 
@@ -82,11 +129,9 @@ resolvers compose
       HAPROXY_STATS: 'haproxy:8404',
       POSTGRES_EXPORTERS: quoted(COMPOSE.postgres.map((n) => `${n}-exporter:9187`)),
       REDIS_EXPORTER: 'redis-exporter:9121',
-      // Production requires METRICS_TOKEN: render with it set, so Prometheus sends it.
-      METRICS_AUTH: metricsAuth(
-        join(outDir, 'prometheus', 'metrics-token'),
-        '/etc/prometheus/metrics-token',
-      ),
+      // Production requires METRICS_TOKEN: Prometheus sends the one the services have.
+      METRICS_AUTH: metricsAuth('/run/secrets/metrics-token'),
+      STATS_PASSWORD_FILE: '/run/secrets/stats-password',
     }),
   );
 
@@ -104,7 +149,9 @@ resolvers compose
       ),
     }),
   );
-  put('pgpool/pool_hba.conf', 'local all all trust\nhost all all samenet trust\n');
+  put('pgpool/pool_hba.conf', renderTemplate('pool_hba.conf', { PEERS: 'samenet' }));
+  // Passwords in clear (Pgpool-II logs in as its clients): only its container's user reads it.
+  put('pgpool/pool_passwd', poolPasswd(secrets), 0o600);
 
   put(
     'postgres/postgresql.cluster.conf',
@@ -115,6 +162,8 @@ resolvers compose
     }),
   );
   put('postgres/pg_hba.conf', renderTemplate('pg_hba.conf', { PEERS: 'samenet' }));
+  put('postgres/roles.sql', renderTemplate('roles.sql', roleVerifiers(secrets)));
+  put('postgres/pgpass', pgpass(secrets), 0o600);
   COMPOSE.postgres.forEach((name, i) => {
     put(
       `postgres/repmgr-${i + 1}.conf`,
@@ -129,6 +178,7 @@ resolvers compose
         PG_LOG_FILE: '/var/lib/postgresql/postgresql.log',
         PID_FILE: '/var/run/postgresql/repmgrd.pid',
         CONFIG_FILE: `/etc/ticketnest/repmgr-${i + 1}.conf`,
+        PASSFILE: '/var/lib/postgresql/.pgpass',
       }),
     );
   });

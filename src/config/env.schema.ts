@@ -261,9 +261,9 @@ export const envVariables = {
     description: 'service.name of the spans',
   },
   APP_ROLE: {
-    schema: z.enum(['all', 'api', 'worker']).default('all'),
+    schema: z.enum(['all', 'api', 'worker', 'migrate']).default('all'),
     description:
-      'api: HTTP only; worker: booking writer only; all: both in one process (single node)',
+      'api: HTTP only; worker: booking writer only; all: both in one process (single node); migrate: apply the migrations (DATABASE_URL as the schema owner) and exit, so the services may run as a role that cannot change the schema',
   },
   BOOKING_STRATEGY: {
     schema: z.enum(['redis', 'pg-lock']).default('redis'),

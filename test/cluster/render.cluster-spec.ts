@@ -119,7 +119,13 @@ describe(
 
     it('Prometheus accepts its configuration and scrapes services the compose file has', () => {
       const yml = join(out, 'prometheus', 'prometheus.yml');
-      const check = run('promtool', ['check', 'config', yml]);
+      // The containers' secrets mount, here the render's own directory (promtool reads them).
+      const local = join(out, 'prometheus', 'prometheus-check.yml');
+      writeFileSync(
+        local,
+        readFileSync(yml, 'utf8').replaceAll('/run/secrets/', `${join(out, 'secrets')}/`),
+      );
+      const check = run('promtool', ['check', 'config', local]);
       assert.equal(check.status, 0, check.output);
       const compose = readFileSync(join(root, 'deploy', 'compose.yaml'), 'utf8');
       const services = new Set([...compose.matchAll(/^ {2}([\w-]+):/gm)].map((m) => m[1]));
@@ -157,13 +163,24 @@ describe(
         [
           '-c',
           `redis-server "$0" --daemonize no --bind 127.0.0.1 --port ${port} --pidfile "$1/p" & ` +
-            `for i in 1 2 3 4 5 6 7 8 9 10; do redis-cli -p ${port} ping >/dev/null 2>&1 && break; sleep 0.3; done; ` +
+            `for i in 1 2 3 4 5 6 7 8 9 10; do env -u REDISCLI_AUTH redis-cli -p ${port} ping 2>&1 | grep -q NOAUTH && break; sleep 0.3; done; ` +
+            `env -u REDISCLI_AUTH redis-cli -p ${port} ping; ` +
             `redis-cli -p ${port} config get appendfsync; redis-cli -p ${port} shutdown nosave; wait`,
           conf,
           data,
         ],
-        { encoding: 'utf8', timeout: 20_000 },
+        {
+          encoding: 'utf8',
+          timeout: 20_000,
+          // redis-cli's password from its environment, not its command line.
+          env: {
+            ...process.env,
+            REDISCLI_AUTH: readFileSync(join(out, 'secrets', 'redis-operator-password'), 'utf8'),
+          },
+        },
       );
+      // Anonymous: refused; the operator: served.
+      assert.match(server.stdout, /NOAUTH/, `${server.stdout}${server.stderr}`);
       assert.match(server.stdout, /appendfsync\neverysec/, `${server.stdout}${server.stderr}`);
     });
 
@@ -176,7 +193,10 @@ describe(
             .split(new RegExp(`^(?=${indent}[\\w-]+:)`, 'm'))
             .map((b) => [/^\s*([\w-]+):/.exec(b)?.[1] ?? '', b] as const),
         );
-      const services = compose.slice(compose.indexOf('\nservices:\n'));
+      const services = compose.slice(
+        compose.indexOf('\nservices:\n'),
+        compose.indexOf('\nvolumes:'),
+      );
       const anchors = new Map(
         [...blocks(compose, '').values(), ...blocks(services, '  ').values()].flatMap((b) => {
           const name = /^\s*[\w-]+: &([\w-]+)/.exec(b)?.[1];
@@ -184,7 +204,8 @@ describe(
         }),
       );
       const restarts = (block: string, depth = 0): boolean =>
-        /restart: unless-stopped/.test(block) ||
+        // on-failure: the one-shot migrate job, done when it exits 0.
+        /restart: (unless-stopped|on-failure)/.test(block) ||
         (depth < 4 &&
           [...block.matchAll(/<<: \*([\w-]+)/g)].some((m) =>
             restarts(anchors.get(m[1]) ?? '', depth + 1),
@@ -193,6 +214,62 @@ describe(
       assert.ok(names.length >= 12, names.join(' '));
       const without = names.filter((n) => !restarts(blocks(services, '  ').get(n) ?? ''));
       assert.deepEqual(without, [], 'services without a restart policy');
+    });
+
+    it('hardens what it renders: passwords everywhere, secrets as files, published ports on loopback (M3)', () => {
+      const hba = (file: string) =>
+        readFileSync(join(out, file), 'utf8')
+          .split('\n')
+          .filter((line) => /^host/.test(line));
+      for (const file of ['postgres/pg_hba.conf', 'pgpool/pool_hba.conf']) {
+        assert.ok(hba(file).length > 0, file);
+        for (const line of hba(file)) {
+          assert.match(line, /scram-sha-256$/, `${file}: ${line}`);
+        }
+      }
+      const redis = readFileSync(join(out, 'redis', 'redis.conf'), 'utf8');
+      assert.match(redis, /^user default on resetpass #[0-9a-f]{64} /m);
+      assert.match(redis, /^user ticketnest on #[0-9a-f]{64} .*-@dangerous/m);
+      const compose = readFileSync(join(root, 'deploy', 'compose.yaml'), 'utf8');
+      assert.doesNotMatch(compose, /protected-mode/);
+      assert.doesNotMatch(
+        compose,
+        /postgres:\/\/|redis:\/\/[^r]/,
+        'no connection URL with credentials',
+      );
+      // Published: the public port on every interface, the rest on loopback only.
+      const published = [...compose.matchAll(/ports: \[([^\]]*)\]/g)].flatMap((m) =>
+        m[1].split(',').map((p) => p.trim().replace(/'/g, '')),
+      );
+      assert.deepEqual(published.sort(), [
+        '127.0.0.1:8404:8404',
+        '127.0.0.1:9090:9090',
+        '8080:8080',
+      ]);
+      // Every secret the compose file names is rendered, mode 600; none is in clear in a
+      // file a container's user may read.
+      const named = [...compose.matchAll(/file: \.\/rendered\/secrets\/([\w.-]+)/g)].map(
+        (m) => m[1],
+      );
+      assert.ok(named.length >= 8, named.join(' '));
+      const secrets = named.map((name) => {
+        const file = join(out, 'secrets', name);
+        assert.equal(statSync(file).mode & 0o777, 0o600, name);
+        return readFileSync(file, 'utf8');
+      });
+      for (const file of files.filter((f) => statSync(f).mode & 0o044)) {
+        const text = readFileSync(file, 'utf8');
+        for (const secret of secrets.filter((s) => !s.startsWith('{') && !s.includes('://'))) {
+          assert.ok(!text.includes(secret), `a secret in clear in ${file}`);
+        }
+      }
+      const renderedAgain = run(process.execPath, [CLI, 'render', '--out', out]);
+      assert.equal(renderedAgain.status, 0, renderedAgain.output);
+      assert.deepEqual(
+        named.map((name) => readFileSync(join(out, 'secrets', name), 'utf8')),
+        secrets,
+        'a second render keeps the secrets',
+      );
     });
 
     it('mounts only directories the render writes, and every part the render names exists', () => {

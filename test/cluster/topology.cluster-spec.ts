@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { connect as connectTcp, Socket } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
+import Redis from 'ioredis';
 import pg from 'pg';
 
 import { auditGoods, waitForLogDrained, waitForWritten } from '../../src/booking/audit';
@@ -47,9 +51,56 @@ async function audit(c: TestCluster, goodsId: number, answers: Answer[], seats: 
   return summary;
 }
 
+/** The local addresses (`ss -ltn`) of the sockets listening on the cluster's ports. */
+function listenersOn(c: TestCluster): string[] {
+  const ports = new Set(
+    Object.values(c.ports)
+      .flat()
+      .map((p) => Number(p)),
+  );
+  return execFileSync('ss', ['-ltnH'], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/)[3])
+    .filter((local): local is string => Boolean(local))
+    .filter((local) => ports.has(Number(local.slice(local.lastIndexOf(':') + 1))));
+}
+
+/**
+ * Where the cluster's secrets show up on this machine: any process's command line or
+ * environment (none may). Checks on the way that each secret file is mode 600 in a directory
+ * of mode 700.
+ */
+function secretsInProcesses(dir: string): string[] {
+  const secretsDir = join(dir, 'secrets');
+  assert.equal(statSync(secretsDir).mode & 0o777, 0o700);
+  const secrets = readdirSync(secretsDir).map((name) => {
+    assert.equal(statSync(join(secretsDir, name)).mode & 0o777, 0o600, name);
+    return { name, value: readFileSync(join(secretsDir, name), 'utf8').trim() };
+  });
+  const leaks: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    for (const what of ['cmdline', 'environ']) {
+      let text: string;
+      try {
+        text = readFileSync(`/proc/${pid}/${what}`, 'latin1');
+      } catch {
+        continue; // gone, or not ours to read
+      }
+      for (const { name, value } of secrets) {
+        if (value.length >= 16 && text.includes(value)) {
+          leaks.push(`${name} in /proc/${pid}/${what}`);
+        }
+      }
+    }
+  }
+  return leaks;
+}
+
 /** HAProxy's stats of each API server (its stats page as CSV), by column name. */
 async function haproxyServers(c: TestCluster): Promise<Record<string, string>[]> {
-  const csv = await (await fetch(`http://127.0.0.1:${c.ports.stats}/;csv`)).text();
+  const csv = await (
+    await fetch(`http://127.0.0.1:${c.ports.stats}/;csv`, { headers: c.statsHeaders() })
+  ).text();
   const [head, ...lines] = csv.split('\n');
   const columns = head.replace(/^# /, '').split(',');
   return lines
@@ -132,7 +183,9 @@ async function alertsOf(c: TestCluster): Promise<Map<string, string>> {
 async function catalogueReads(c: TestCluster): Promise<Record<string, number>> {
   const sums: Record<string, number> = {};
   for (const port of c.ports.apis) {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const text = await (
+      await fetch(`http://127.0.0.1:${port}/metrics`, { headers: c.metricsHeaders() })
+    ).text();
     for (const [, served, n] of text.matchAll(
       /^database_catalogue_reads_total\{served="(\w+)"[^}]*\} (\d+)/gm,
     )) {
@@ -230,7 +283,9 @@ describe(
         ['api-1', c.ports.apis[0]],
         ['writer-2', c.ports.writers[1]],
       ] as const) {
-        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const text = await (
+          await fetch(`http://127.0.0.1:${port}/metrics`, { headers: c.metricsHeaders() })
+        ).text();
         assert.match(
           text,
           new RegExp(`process_cpu_seconds_total\\{instance_id="${name}"\\}`),
@@ -263,8 +318,10 @@ describe(
         assert.equal(reply.status, 404, path);
         assert.equal(((await reply.json()) as { code: string }).code, 'ROUTE_NOT_FOUND');
       }
-      const direct = await fetch(`http://127.0.0.1:${c.ports.apis[0]}/metrics`);
-      assert.equal(direct.status, 200);
+      // …with the token Prometheus has (M3: the cluster always makes one).
+      const direct = `http://127.0.0.1:${c.ports.apis[0]}/metrics`;
+      assert.equal((await fetch(direct)).status, 401);
+      assert.equal((await fetch(direct, { headers: c.metricsHeaders() })).status, 200);
     });
 
     it('a client cannot choose its address: HAProxy overwrites X-Forwarded-For, the APIs trust only HAProxy (M1)', async () => {
@@ -297,6 +354,83 @@ describe(
       }
       const locked = await post('/api/auth/login', { email, password }, '203.0.113.250');
       assert.equal(locked.status, 429, 'a new claimed address bought another guess');
+    });
+
+    it('the data stores admit no one without a password, and the services with least privilege (M3)', async () => {
+      // PostgreSQL and Pgpool-II: SCRAM-SHA-256 on every network connection.
+      for (const port of [c.ports.pgpool, ...c.ports.postgres]) {
+        for (const user of ['postgres', 'repmgr', 'ticketnest_app']) {
+          const client = new pg.Client({
+            connectionString: `postgres://${user}:not-the-password@127.0.0.1:${port}/ticketnest`,
+            connectionTimeoutMillis: 5000,
+          });
+          client.on('error', () => undefined);
+          await assert.rejects(client.connect(), /authentication failed/, `${user}@${port}`);
+          await client.end().catch(() => undefined);
+        }
+      }
+      // The services' role reads and writes rows; the schema is the owner's (migrations).
+      const app = new pg.Client({ connectionString: c.connections.app });
+      await app.connect();
+      try {
+        await app.query('SELECT count(*) FROM bookings');
+        for (const sql of [
+          'CREATE TABLE intruder (id int)',
+          'DROP TABLE bookings',
+          'ALTER TABLE bookings ADD COLUMN note text',
+          'TRUNCATE bookings',
+          'CREATE ROLE intruder LOGIN',
+          "COPY bookings TO '/tmp/bookings'",
+        ]) {
+          await assert.rejects(app.query(sql), { code: '42501' }, sql);
+        }
+      } finally {
+        await app.end();
+      }
+
+      // Redis: nobody anonymous; the service without administration; no one rewrites where
+      // Redis writes files.
+      const anonymous = new Redis({
+        port: c.ports.redis,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+      });
+      anonymous.on('error', () => undefined);
+      await assert.rejects(anonymous.ping(), /NOAUTH/);
+      anonymous.disconnect();
+      const service = new Redis(c.connections.redisApp);
+      try {
+        assert.equal(await service.set(`${KEY_PREFIX}m3-probe`, '1'), 'OK');
+        await assert.rejects(service.config('SET', 'dir', '/tmp'), /NOPERM/);
+        await assert.rejects(service.flushall(), /NOPERM/);
+        await assert.rejects(service.keys('*'), /NOPERM/);
+        await assert.rejects(
+          service.call('ACL', 'SETUSER', 'intruder', 'on', '>x', '+@all'),
+          /NOPERM/,
+        );
+      } finally {
+        service.disconnect();
+      }
+      await assert.rejects(c.rawRedis.config('SET', 'dir', '/tmp'), /protected config/);
+
+      // HAProxy's stats page and exporter: the stats user only.
+      const stats = `http://127.0.0.1:${c.ports.stats}`;
+      for (const path of ['/', '/;csv', '/metrics']) {
+        assert.equal((await fetch(`${stats}${path}`)).status, 401, path);
+        assert.equal(
+          (await fetch(`${stats}${path}`, { headers: c.statsHeaders() })).status,
+          200,
+          path,
+        );
+      }
+
+      // Every port of the cluster listens on loopback only.
+      const listening = listenersOn(c);
+      assert.ok(listening.length >= 15, JSON.stringify(listening));
+      for (const local of listening) {
+        assert.match(local, /^127\.0\.0\.1:/, local);
+      }
+      assert.deepEqual(secretsInProcesses(c.dir), []);
     });
 
     it("a kept-alive connection is open as long as HAProxy's Keep-Alive says; no API connection outlives its client's", async () => {
@@ -483,7 +617,7 @@ describe(
       );
       await c.start('postgres-3');
       const standby = new (await import('pg')).default.Pool({
-        connectionString: `postgres://postgres@127.0.0.1:${c.ports.postgres[2]}/ticketnest`,
+        connectionString: c.connections.postgresNodes[2],
         max: 1,
       });
       try {
@@ -513,7 +647,7 @@ describe(
       const standbys = [1, 2].map(
         (i) =>
           new pg.Pool({
-            connectionString: `postgres://postgres@127.0.0.1:${c.ports.postgres[i]}/ticketnest`,
+            connectionString: c.connections.postgresNodes[i],
             max: 1,
           }),
       );

@@ -29,6 +29,23 @@ export interface PartStatus {
   restarts?: number;
 }
 
+/**
+ * The cluster's connection strings with their passwords (cluster:up writes them to
+ * secrets/connections.json, mode 600; scripts/lib/cluster.mjs writeConnections).
+ */
+export interface Connections {
+  /** The superuser through Pgpool-II. */
+  postgres: string;
+  /** The superuser on each node, straight. */
+  postgresNodes: string[];
+  /** The schema's owner (migrations) and the services' role, through Pgpool-II. */
+  owner: string;
+  app: string;
+  /** Redis as its operator (every command) and as the service (no administration). */
+  redis: string;
+  redisApp: string;
+}
+
 interface Ports {
   haproxy: number;
   stats: number;
@@ -74,20 +91,25 @@ export class TestCluster {
   /** The same Redis without a prefix, for commands ioredis does not prefix (XINFO). */
   readonly rawRedis: Redis;
 
+  readonly connections: Connections;
+
   private constructor(
     readonly dir: string,
     readonly ports: Ports,
   ) {
     this.url = `http://127.0.0.1:${ports.haproxy}`;
+    this.connections = JSON.parse(
+      readFileSync(join(dir, 'secrets', 'connections.json'), 'utf8'),
+    ) as Connections;
     this.db = new pg.Pool({
-      connectionString: `postgres://postgres@127.0.0.1:${ports.pgpool}/ticketnest?application_name=ticketnest`,
+      connectionString: `${this.connections.postgres}?application_name=ticketnest`,
       max: 4,
     });
     // Failovers end connections: a query fails, the pool makes a new one.
     this.db.on('error', () => undefined);
-    this.redis = createRedis(`redis://127.0.0.1:${ports.redis}`, KEY_PREFIX);
+    this.redis = createRedis(this.connections.redis, KEY_PREFIX);
     this.redis.on('error', () => undefined); // Redis is restarted on purpose
-    this.rawRedis = new Redis(`redis://127.0.0.1:${ports.redis}`);
+    this.rawRedis = new Redis(this.connections.redis);
     this.rawRedis.on('error', () => undefined);
   }
 
@@ -150,6 +172,22 @@ export class TestCluster {
       ports: unknown;
     };
     return { stdout, clusterJson: JSON.stringify(json.ports) };
+  }
+
+  /** One of the cluster's secrets (scripts/lib/cluster-secrets.mjs), as its parts read it. */
+  secret(name: 'metrics-token' | 'stats-password' | 'jwt-secret'): string {
+    return readFileSync(join(this.dir, 'secrets', name), 'utf8').trim();
+  }
+
+  /** What Prometheus sends to the APIs' and writers' /metrics. */
+  metricsHeaders(): Record<string, string> {
+    return { authorization: `Bearer ${this.secret('metrics-token')}` };
+  }
+
+  /** What Prometheus sends to HAProxy's stats frontend. */
+  statsHeaders(): Record<string, string> {
+    const basic = Buffer.from(`stats:${this.secret('stats-password')}`).toString('base64');
+    return { authorization: `Basic ${basic}` };
   }
 
   async status(): Promise<PartStatus[]> {
