@@ -9,7 +9,8 @@
 // Commands: up, status, down, start NAME, stop NAME, rejoin NAME (an old primary → standby),
 // check (the Debian packages are there, installing them as root), render (the deploy/
 // templates filled for deploy/compose.yaml's containers), supervise (the supervisor that
-// up starts: it restarts a dead API or writer; `stop NAME` tells it to leave one down).
+// up starts: it restarts a dead API or writer, rejoins an old primary and starts a dead
+// standby; `stop NAME` tells it to leave one down).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
