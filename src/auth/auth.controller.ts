@@ -28,6 +28,10 @@ import { AuthService } from './auth.service';
 import { assertNotCrossSite, AUTH_COOKIE, credentialOf } from './jwt-auth.guard';
 import { TokenService } from './token.service';
 
+/** The login device cookie (LoginLimiter.deviceToken), kept a year. */
+const DEVICE_COOKIE = 'TN-Login-Device';
+const DEVICE_COOKIE_SECONDS = 365 * 24 * 3600;
+
 @ApiTags('auth')
 @Controller('api/auth')
 export class AuthController {
@@ -53,18 +57,30 @@ export class AuthController {
   @Header('Cache-Control', PRIVATE_NO_STORE)
   @HttpCode(200)
   @UseGuards(RateLimitGuard)
-  @ApiOperation({ summary: 'Log in: returns a token and sets the httpOnly Authorization cookie' })
+  @ApiOperation({
+    summary:
+      'Log in: returns a token and sets the httpOnly Authorization cookie, and a device cookie that spares this browser the delay an account gets after failed logins',
+  })
   @ApiOkResponse({ type: TokenDto })
   @ApiUnauthorizedResponse({ type: ErrorBodyDto, description: 'INVALID_CREDENTIALS' })
   @ApiTooManyRequestsResponse({ type: ErrorBodyDto, description: 'RATE_LIMITED, with Retry-After' })
   async login(
     @Body() dto: LoginDto,
     @Ip() ip: string,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenDto> {
-    const token = await this.auth.login(dto, ip);
-    this.setCookie(reply, token.accessToken);
-    return token;
+    const { accessToken, device } = await this.auth.login(dto, ip, request.cookies?.[DEVICE_COOKIE]);
+    this.setCookie(reply, accessToken);
+    // This browser has logged in to the account: the account-wide delay spares it (M1).
+    void reply.setCookie(DEVICE_COOKIE, device, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: this.config.isProduction,
+      path: '/api/auth',
+      maxAge: DEVICE_COOKIE_SECONDS,
+    });
+    return { accessToken };
   }
 
   private setCookie(reply: FastifyReply, token: string): void {

@@ -52,10 +52,17 @@ export class AuthService {
     }
   }
 
-  /** Unknown email and wrong password take the same time and give the same answer. */
-  async login(dto: LoginDto, ip: string): Promise<{ accessToken: string }> {
+  /**
+   * Unknown email and wrong password take the same time and give the same answer. `device`:
+   * the browser's device cookie, if any; the answer carries the one to keep (LoginLimiter).
+   */
+  async login(
+    dto: LoginDto,
+    ip: string,
+    device?: string,
+  ): Promise<{ accessToken: string; device: string }> {
     const email = normaliseEmail(dto.email);
-    await this.limiter.assertAllowed(email, ip);
+    await this.limiter.assertAllowed(email, ip, device);
     const user = await this.users.getCredentialsByEmail(email);
     const ok = user
       ? await this.hasher.verify(user.passwordHash, dto.password)
@@ -65,7 +72,7 @@ export class AuthService {
       throw new AppError(ErrorCode.InvalidCredentials);
     }
     await this.limiter.recordSuccess(email, ip);
-    return { accessToken: await this.signFor(user) };
+    return { accessToken: await this.signFor(user), device: this.limiter.deviceToken(email) };
   }
 
   /** A token carrying the user's current generation (read from Redis, fail closed: 503). */

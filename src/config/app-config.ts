@@ -65,6 +65,8 @@ export class AppConfig {
   readonly loginMaxFailuresPerIp: number;
   readonly loginMaxFailuresPerAccount: number;
   readonly loginFailureWindowSeconds: number;
+  readonly loginDelayAfter: number;
+  readonly loginDelayMaxMs: number;
   readonly authRateLimitPerMinute: number;
   readonly goodsCacheTtlSeconds: number;
   readonly goodsLocalCacheMs: number;
@@ -115,6 +117,8 @@ export class AppConfig {
     this.bodyLimitBytes = env.BODY_LIMIT_BYTES;
     this.requestTimeoutMs = parseDurationMs(env.REQUEST_TIMEOUT);
     this.loginMaxFailures = env.LOGIN_MAX_FAILURES;
+    this.loginDelayAfter = env.LOGIN_DELAY_AFTER;
+    this.loginDelayMaxMs = parseDurationMs(env.LOGIN_DELAY_MAX);
     this.loginMaxFailuresPerIp = env.LOGIN_MAX_FAILURES_PER_IP;
     this.loginMaxFailuresPerAccount = env.LOGIN_MAX_FAILURES_PER_ACCOUNT;
     this.loginFailureWindowSeconds = parseDurationSeconds(env.LOGIN_FAILURE_WINDOW);

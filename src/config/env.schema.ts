@@ -226,6 +226,15 @@ export const envVariables = {
     schema: int(1, 1_000_000).default(100),
     description: 'failed logins per client address per window before 429',
   },
+  LOGIN_DELAY_AFTER: {
+    schema: int(1, 1_000_000).default(5),
+    description:
+      'failed logins per account from all addresses per window after which the account takes one attempt at a time, each waiting twice as long as the one before (1 s, 2 s, 4 s… up to LOGIN_DELAY_MAX): a guess spread over any number of addresses is slowed as much as one from a single address. A browser the account has logged in from before (its device cookie) is not delayed',
+  },
+  LOGIN_DELAY_MAX: {
+    schema: duration.default('1m'),
+    description: 'the longest delay between two attempts on one account (LOGIN_DELAY_AFTER)',
+  },
   LOGIN_FAILURE_WINDOW: {
     schema: duration.default('15m'),
     description: 'window of the login failure limits',

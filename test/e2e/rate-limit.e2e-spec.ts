@@ -14,6 +14,8 @@ describe('rate limits shared through Redis', () => {
       LOGIN_MAX_FAILURES_PER_IP: '25',
       LOGIN_MAX_FAILURES_PER_ACCOUNT: '30',
       LOGIN_FAILURE_WINDOW: '15m',
+      // The account-wide delay has a describe of its own (below).
+      LOGIN_DELAY_AFTER: '1000',
       TRUST_PROXY: '127.0.0.1',
     };
     a = await TestApp.start(limits);
@@ -111,6 +113,118 @@ describe('rate limits shared through Redis', () => {
     }
     // The address limit is 25.
     assert.equal(limited, 5);
+  });
+});
+
+describe("a delay that grows with the account's failures in total, whatever the address (M1)", () => {
+  let a: TestApp;
+  let b: TestApp;
+  before(async () => {
+    const limits = {
+      LOGIN_DELAY_AFTER: '3',
+      LOGIN_DELAY_MAX: '4s',
+      TRUST_PROXY: '127.0.0.1',
+    };
+    a = await TestApp.start(limits);
+    b = await a.peer(limits);
+  });
+  after(async () => {
+    await b.close({ purge: false });
+    await a.close();
+  });
+
+  const login = (app: TestApp, email: string, password: string, from: string, cookie?: string) =>
+    app.request('POST', '/api/auth/login', {
+      body: { email, password },
+      headers: { 'x-forwarded-for': from, ...(cookie ? { cookie } : {}) },
+    });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  let address = 0;
+  /** A new client address for every attempt: the attacker with a botnet. */
+  const fresh = () => `10.${77 + Math.floor(address / 250)}.${address++ % 250}.9`;
+
+  it('past 3 failures in total, one attempt at a time from all addresses together, each delay twice the last, capped', async () => {
+    const victim = await a.newUser();
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await login(a, victim.email, `Wrong${i}!x`, fresh())).status, 401);
+    }
+    // The 4th is checked (and takes the 1 s slot); the 5th, from elsewhere, waits.
+    assert.equal((await login(b, victim.email, 'Wrong-4!x', fresh())).status, 401);
+    const waiting = await login(a, victim.email, 'Wrong-5!x', fresh());
+    assert.equal(waiting.status, 429);
+    assert.equal(waiting.body.code, 'RATE_LIMITED');
+    assert.equal(waiting.headers.get('retry-after'), '1');
+    // Ten addresses at once when the slot opens: one guess is checked, nine wait 2 s.
+    await sleep(1100);
+    const burst = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        login(i % 2 ? a : b, victim.email, `Burst${i}!x`, fresh()),
+      ),
+    );
+    assert.deepEqual(
+      burst.map((r) => r.status).sort(),
+      [401, ...Array<number>(9).fill(429)],
+      'one of ten checked',
+    );
+    const retry = burst
+      .filter((r) => r.status === 429)
+      .map((r) => Number(r.headers.get('retry-after')));
+    assert.ok(
+      retry.every((s) => s === 2),
+      retry.join(','),
+    );
+    // Doubling, never past LOGIN_DELAY_MAX (4 s).
+    let wait = 2;
+    for (const expected of [4, 4]) {
+      await sleep(wait * 1000 + 100);
+      assert.equal((await login(a, victim.email, 'Again!x1', fresh())).status, 401);
+      const next = await login(b, victim.email, 'Again!x2', fresh());
+      assert.equal(next.status, 429);
+      wait = Number(next.headers.get('retry-after'));
+      assert.equal(wait, expected);
+    }
+  });
+
+  it("the owner's known browser is never delayed; elsewhere the owner waits, then gets in, and the count starts again", async () => {
+    const victim = await a.newUser();
+    const first = await login(a, victim.email, TEST_PASSWORD, fresh());
+    assert.equal(first.status, 200);
+    const device = first.headers.getSetCookie().find((c) => c.startsWith('TN-Login-Device='));
+    assert.ok(device, first.headers.getSetCookie().join(' | '));
+    assert.match(device, /HttpOnly/i);
+    assert.match(device, /SameSite=Strict/i);
+    assert.match(device, /Path=\/api\/auth/);
+    const cookie = device.split(';')[0];
+    for (let i = 0; i < 4; i++) {
+      await login(a, victim.email, `Wrong${i}!x`, fresh());
+    }
+    // Attackers hold the slot; the owner's browser is let through at once, from any address.
+    assert.equal((await login(b, victim.email, 'Wrong-5!x', fresh())).status, 429);
+    assert.equal((await login(b, victim.email, TEST_PASSWORD, fresh(), cookie)).status, 200);
+    // Someone else's device cookie (or a made-up one) spares nothing.
+    for (let i = 0; i < 4; i++) {
+      await login(a, victim.email, `Wrong${i}!y`, fresh());
+    }
+    const other = await a.newUser();
+    const otherCookie = (await login(a, other.email, TEST_PASSWORD, fresh())).headers
+      .getSetCookie()
+      .find((c) => c.startsWith('TN-Login-Device='))!
+      .split(';')[0];
+    for (const wrong of [otherCookie, 'TN-Login-Device=forged', 'TN-Login-Device=%']) {
+      assert.equal(
+        (await login(b, victim.email, TEST_PASSWORD, fresh(), wrong)).status,
+        429,
+        wrong,
+      );
+    }
+    // A new browser: the owner waits for the slot like anyone, then gets in.
+    const waiting = await login(b, victim.email, TEST_PASSWORD, fresh());
+    assert.equal(waiting.status, 429);
+    await sleep(Number(waiting.headers.get('retry-after')) * 1000 + 100);
+    assert.equal((await login(b, victim.email, TEST_PASSWORD, fresh())).status, 200);
+    // Their success clears the account's count: the next wrong guess is checked at once.
+    assert.equal((await login(a, victim.email, 'Wrong-after!x', fresh())).status, 401);
+    assert.equal((await login(a, victim.email, 'Wrong-after!y', fresh())).status, 401);
   });
 });
 

@@ -30,7 +30,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in: returns a token and sets the httpOnly Authorization cookie */
+        /** Log in: returns a token and sets the httpOnly Authorization cookie, and a device cookie that spares this browser the delay an account gets after failed logins */
         post: operations["AuthController_login"];
         delete?: never;
         options?: never;
