@@ -1,6 +1,6 @@
 --[[ Admit a batch of booking requests (those that reached this process in one turn of its
-  event loop), one after another and atomically each: replayed idempotency key? rate limit,
-  sale window, quantity, per-user limit, stock. An admitted request takes its stock, counts
+  event loop), one after another and atomically each: rate limit (a replay counts too: sending
+  one key again and again is no way around it), replayed idempotency key? sale window, quantity, per-user limit, stock. An admitted request takes its stock, counts
   the user's quantity, is appended to the booking log and recorded as PENDING, all in this one
   script, so there is no moment where stock is taken and nothing says why.
   One script for the batch: each request costs only its own commands (a script call, its
@@ -49,6 +49,9 @@ local out = {}
 local counted = false
 
 local function admit(g, u, qty, id, fingerprint, idemSuffix, idemKey, tp)
+  local hits = rcall('HINCRBY', KEYS[5], u, 1)
+  counted = true
+  if hits > limit then return -6, '', 1000 - now % 1000 end
   if fingerprint ~= '' then
     local seen = rcall('GET', KEYS[3] .. idemSuffix)
     if seen then
@@ -58,9 +61,6 @@ local function admit(g, u, qty, id, fingerprint, idemSuffix, idemKey, tp)
       return 0, first, ''
     end
   end
-  local hits = rcall('HINCRBY', KEYS[5], u, 1)
-  counted = true
-  if hits > limit then return -6, '', 1000 - now % 1000 end
   local state = goods[g]
   if state == nil then
     local h = rcall('HMGET', KEYS[1] .. g, 'left', 'max', 'start', 'end', 'exp')

@@ -12,6 +12,7 @@ import type { BookingMetrics } from './booking.metrics';
 import type { BookingRepository, BookingRow } from './booking.repository';
 import { RedisBookingStrategy } from './redis-booking.strategy';
 import type { BookingOutcome } from './booking.types';
+import type { AppConfig } from '../config/app-config';
 
 const who = { id: 7, email: 'u@example.com', role: 'user' } as never;
 
@@ -40,6 +41,7 @@ function serviceWhere(live: LiveBooking | undefined, row: Partial<BookingRow> | 
   } as unknown as BookingEvents;
   const metrics = { count: () => undefined } as unknown as BookingMetrics;
   const strategy = new RedisBookingStrategy(
+    { bookingWaitersPerUser: 5 } as AppConfig,
     state,
     {} as StockService,
     {} as StockRepository,

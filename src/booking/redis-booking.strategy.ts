@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 
 import type { AuthUser } from '../auth/auth-user';
+import { AppConfig } from '../config/app-config';
 import { AppError } from '../common/app-error';
 import { ErrorCode } from '../common/error-codes';
 import { StockRepository } from '../stock/stock.repository';
@@ -24,7 +25,11 @@ import { BookingRepository } from './booking.repository';
  */
 @Injectable()
 export class RedisBookingStrategy extends BookingStrategy {
+  /** Users' `Prefer: wait` requests waiting on this instance, by user id. */
+  private readonly waiting = new Map<number, number>();
+
   constructor(
+    private readonly config: AppConfig,
     private readonly state: BookingState,
     private readonly stock: StockService,
     private readonly stockRows: StockRepository,
@@ -67,13 +72,13 @@ export class RedisBookingStrategy extends BookingStrategy {
     if (result.code === Admission.Admitted) {
       this.metrics.count('ADMITTED');
       const pending: BookingDto = { id: result.bookingId, status: 'PENDING', goodsId, quantity };
-      return this.awaitOutcome(pending, options.waitMs);
+      return this.awaitOutcome(who.id, pending, options.waitMs);
     }
     if (result.code === Admission.Replay) {
       this.metrics.count('REPLAY');
       const booking = await this.reader.owned(who, result.bookingId);
       return booking.status === 'PENDING'
-        ? this.awaitOutcome(booking, options.waitMs)
+        ? this.awaitOutcome(who.id, booking, options.waitMs)
         : answerFor(booking);
     }
     const refusal = refusalError(admissionRefusals[result.code], {
@@ -94,10 +99,33 @@ export class RedisBookingStrategy extends BookingStrategy {
     await redisOr503(() => this.stock.load(goods, held));
   }
 
-  private async awaitOutcome(pending: BookingDto, waitMs: number): Promise<BookingAnswer> {
-    if (waitMs <= 0) {
+  /**
+   * `Prefer: wait`, within BOOKING_WAITERS_PER_USER per user on this instance (issue 23, L5):
+   * Prefer is a preference (RFC 7240), so past the cap the answer comes at once, PENDING.
+   */
+  private async awaitOutcome(
+    userId: number,
+    pending: BookingDto,
+    waitMs: number,
+  ): Promise<BookingAnswer> {
+    const waiting = this.waiting.get(userId) ?? 0;
+    if (waitMs <= 0 || waiting >= this.config.bookingWaitersPerUser) {
       return answerFor(pending);
     }
+    this.waiting.set(userId, waiting + 1);
+    try {
+      return await this.waitForOutcome(pending, waitMs);
+    } finally {
+      const left = (this.waiting.get(userId) ?? 1) - 1;
+      if (left > 0) {
+        this.waiting.set(userId, left);
+      } else {
+        this.waiting.delete(userId);
+      }
+    }
+  }
+
+  private async waitForOutcome(pending: BookingDto, waitMs: number): Promise<BookingAnswer> {
     // Settled before the wait began? Its record has gone from Redis by then, and the commit
     // happened before that, so PostgreSQL has the outcome (unless it was one not stored:
     // GOODS_REMOVED, USER_REMOVED; that wait ends PENDING and the booking reads 404).

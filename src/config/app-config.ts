@@ -74,6 +74,7 @@ export class AppConfig {
   readonly role: Env['APP_ROLE'];
   readonly bookingStrategy: Env['BOOKING_STRATEGY'];
   readonly bookingRateLimitPerSecond: number;
+  readonly bookingWaitersPerUser: number;
   readonly idempotencyTtlSeconds: number;
   readonly writerThread: boolean;
   readonly workerBatchSize: number;
@@ -129,6 +130,7 @@ export class AppConfig {
     this.role = env.APP_ROLE;
     this.bookingStrategy = env.BOOKING_STRATEGY;
     this.bookingRateLimitPerSecond = env.BOOKING_RATE_LIMIT_PER_SECOND;
+    this.bookingWaitersPerUser = env.BOOKING_WAITERS_PER_USER;
     this.idempotencyTtlSeconds = parseDurationSeconds(env.IDEMPOTENCY_TTL);
     this.writerThread = env.WRITER_THREAD;
     this.workerBatchSize = env.WORKER_BATCH_SIZE;

@@ -281,7 +281,13 @@ export const envVariables = {
   },
   BOOKING_RATE_LIMIT_PER_SECOND: {
     schema: int(1, 1_000_000).default(10),
-    description: 'booking attempts per user per second, across all instances',
+    description:
+      'booking attempts per user per second, across all instances; a replay of an Idempotency-Key counts too',
+  },
+  BOOKING_WAITERS_PER_USER: {
+    schema: int(1, 10_000).default(5),
+    description:
+      "booking requests with `Prefer: wait` one user may have waiting at once on one API instance; past it the answer comes at once (202 PENDING, as without the header): a stalled writer cannot make one account hold the instance's connections",
   },
   IDEMPOTENCY_TTL: {
     schema: duration.default('25h'),

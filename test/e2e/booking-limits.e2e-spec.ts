@@ -64,8 +64,84 @@ for (const strategy of ['redis', 'pg-lock'] as const) {
         await t.close();
       }
     });
+
+    it('counts replays of one Idempotency-Key too: sending a key again is no way past the limit (L5)', async () => {
+      const t = await TestApp.start({
+        BOOKING_STRATEGY: strategy,
+        BOOKING_RATE_LIMIT_PER_SECOND: '3',
+      });
+      try {
+        const host = await t.newUser(Role.Host);
+        const goods = await t.newGoods(host, { bookingLimit: 50 });
+        const user = await t.newUser();
+        const send = () =>
+          t.request('POST', `/api/goods/${goods.id}/bookings`, {
+            token: user.token,
+            body: {},
+            headers: { 'idempotency-key': 'replayed-key', prefer: 'wait=5' },
+          });
+        // The first at the top of a second, then 30 replays inside it.
+        await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000)));
+        const first = await send();
+        assert.equal(first.status, 201, JSON.stringify(first.body));
+        const replays = await Promise.all(Array.from({ length: 30 }, send));
+        const statuses = replays.map((a) => a.status);
+        assert.equal(statuses.filter((s) => s === 429).length, 28, statuses.join(','));
+        assert.ok(
+          replays.filter((a) => a.status === 201).every((a) => a.body.id === first.body.id),
+          'a replay that passes answers the first booking',
+        );
+        // Next second: the key replays again, still one booking.
+        await new Promise((r) => setTimeout(r, 1100));
+        const later = await send();
+        assert.equal(later.status, 201);
+        assert.equal(later.body.id, first.body.id);
+        assert.equal((await t.request('GET', `/api/goods/${goods.id}`)).body.remaining, 49);
+      } finally {
+        await t.close();
+      }
+    });
   });
 }
+
+describe('Prefer: wait per user (L5)', () => {
+  it('with no writer to settle them, one user waits on at most BOOKING_WAITERS_PER_USER; the rest are answered PENDING at once', async () => {
+    // An API without a writer: every booking stays PENDING, as under a stalled writer.
+    const t = await TestApp.start({
+      APP_ROLE: 'api',
+      BOOKING_WAITERS_PER_USER: '2',
+      BOOKING_RATE_LIMIT_PER_SECOND: '1000',
+    });
+    try {
+      const host = await t.newUser(Role.Host);
+      const goods = await t.newGoods(host, { bookingLimit: 50, maxPerUser: 10 });
+      const [user, other] = [await t.newUser(), await t.newUser()];
+      const timed = async (token: string) => {
+        const sent = Date.now();
+        const reply = await t.request('POST', `/api/goods/${goods.id}/bookings`, {
+          token,
+          body: {},
+          headers: { prefer: 'wait=2' },
+        });
+        return { status: reply.status, ms: Date.now() - sent };
+      };
+      const answers = await Promise.all([
+        ...Array.from({ length: 6 }, () => timed(user.token)),
+        timed(other.token),
+      ]);
+      assert.ok(
+        answers.every((a) => a.status === 202),
+        JSON.stringify(answers),
+      );
+      const mine = answers.slice(0, 6);
+      assert.equal(mine.filter((a) => a.ms >= 1900).length, 2, JSON.stringify(answers));
+      assert.equal(mine.filter((a) => a.ms < 1000).length, 4, JSON.stringify(answers));
+      assert.ok(answers[6].ms >= 1900, 'another user still waits');
+    } finally {
+      await t.close();
+    }
+  });
+});
 
 describe('pg-lock strategy under a held row lock', () => {
   it('answers 503 BOOKING_BUSY with Retry-After when the goods row stays locked past PG_LOCK_TIMEOUT', async () => {
