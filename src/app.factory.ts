@@ -17,7 +17,7 @@ import {
 import type { Logger as Pino } from 'pino';
 
 import { AppModule } from './app.module';
-import { credentialOf } from './auth/jwt-auth.guard';
+import { authCookie, credentialOf } from './auth/jwt-auth.guard';
 import { TokenService } from './auth/token.service';
 import { bookingFastPaths } from './booking/booking.fast-path';
 import { BookingService } from './booking/booking.service';
@@ -84,8 +84,9 @@ const trustHops =
     hop < hops;
 
 /** API_DOCS=admin: Swagger UI and its document only for an admin (token or cookie). */
-function guardApiDocs(app: NestFastifyApplication): void {
+function guardApiDocs(app: NestFastifyApplication, config: AppConfig): void {
   const fastify = app.getHttpAdapter().getInstance();
+  const cookie = authCookie(config);
   const tokens = app.get(TokenService);
   const users = app.get(UsersRepository);
   const logger = new Logger('ApiDocs');
@@ -95,7 +96,7 @@ function guardApiDocs(app: NestFastifyApplication): void {
     if (!request.routeOptions.url?.startsWith('/api/docs')) {
       return;
     }
-    const token = credentialOf(request)?.token;
+    const token = credentialOf(request, cookie)?.token;
     const user = token === undefined ? undefined : tokens.verify(token);
     const role = user && (await users.getRole(user.id));
     if (role !== Role.Admin) {
@@ -209,7 +210,7 @@ export async function createApp(
   );
   if (bootConfig.apiDocs !== 'off') {
     if (bootConfig.apiDocs === 'admin') {
-      guardApiDocs(app);
+      guardApiDocs(app, bootConfig);
     }
     SwaggerModule.setup('api/docs', app, () => buildOpenApi(app), {
       jsonDocumentUrl: 'api/docs-json',

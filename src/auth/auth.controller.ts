@@ -25,7 +25,7 @@ import { UserDto } from '../users/user.dto';
 import { ChangePasswordDto, LoginDto, SessionDto, SignupDto, TokenDto } from './auth.dto';
 import { Auth, AuthUser, Authenticated } from './auth-user';
 import { AuthService } from './auth.service';
-import { assertNotCrossSite, AUTH_COOKIE, credentialOf } from './jwt-auth.guard';
+import { assertNotCrossSite, authCookie, credentialOf } from './jwt-auth.guard';
 import { TokenService } from './token.service';
 
 /** The login device cookie (LoginLimiter.deviceToken), kept a year. */
@@ -70,7 +70,11 @@ export class AuthController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenDto> {
-    const { accessToken, device } = await this.auth.login(dto, ip, request.cookies?.[DEVICE_COOKIE]);
+    const { accessToken, device } = await this.auth.login(
+      dto,
+      ip,
+      request.cookies?.[DEVICE_COOKIE],
+    );
     this.setCookie(reply, accessToken);
     // This browser has logged in to the account: the account-wide delay spares it (M1).
     void reply.setCookie(DEVICE_COOKIE, device, {
@@ -84,7 +88,7 @@ export class AuthController {
   }
 
   private setCookie(reply: FastifyReply, token: string): void {
-    void reply.setCookie(AUTH_COOKIE, token, {
+    void reply.setCookie(authCookie(this.config), token, {
       httpOnly: true,
       sameSite: 'lax',
       secure: this.config.isProduction,
@@ -112,12 +116,17 @@ export class AuthController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    const credential = credentialOf(request);
+    const credential = credentialOf(request, authCookie(this.config));
     if (credential !== undefined) {
       assertNotCrossSite(request, credential, this.config.publicOrigins);
     }
     await this.auth.logout(credential?.token);
-    void reply.clearCookie(AUTH_COOKIE, { path: '/' });
+    void reply.clearCookie(authCookie(this.config), {
+      path: '/',
+      secure: this.config.isProduction,
+      httpOnly: true,
+      sameSite: 'lax',
+    });
   }
 
   @Post('password')
@@ -154,7 +163,7 @@ export class AuthController {
   })
   @ApiOkResponse({ type: SessionDto })
   async session(@Req() request: FastifyRequest): Promise<SessionDto> {
-    const token = credentialOf(request)?.token;
+    const token = credentialOf(request, authCookie(this.config))?.token;
     const who = token === undefined ? undefined : this.tokens.verify(token);
     if (!who) {
       return { user: null };

@@ -14,6 +14,16 @@ import { fromAllowedOrigin } from './origin-check';
 import { TokenService } from './token.service';
 
 export const AUTH_COOKIE = 'Authorization';
+
+/**
+ * The session cookie's name: in production `__Host-Authorization`, which a browser keeps only
+ * when it was set Secure, with Path=/ and no Domain, by this very host (RFC 6265bis): a
+ * sibling subdomain or a plain-HTTP answer cannot plant or shadow it. The unprefixed name is
+ * then not read at all. Elsewhere (http://localhost) plain `Authorization`.
+ */
+export function authCookie(config: AppConfig): string {
+  return config.isProduction ? `__Host-${AUTH_COOKIE}` : AUTH_COOKIE;
+}
 export const ROLES_KEY = 'roles';
 
 /** Where the credential came from: the cookie is the one another site can make a browser send. */
@@ -29,13 +39,13 @@ function cookieCredential(cookie: unknown): Credential | undefined {
     : undefined;
 }
 
-/** Bearer header first, then the httpOnly cookie. */
-export function credentialOf(request: FastifyRequest): Credential | undefined {
+/** Bearer header first, then the httpOnly cookie named `cookie` (authCookie). */
+export function credentialOf(request: FastifyRequest, cookie: string): Credential | undefined {
   const header = request.headers.authorization;
   if (typeof header === 'string' && /^Bearer\s+\S+$/i.test(header)) {
     return { token: header.replace(/^Bearer\s+/i, ''), fromCookie: false };
   }
-  return cookieCredential(request.cookies?.[AUTH_COOKIE]);
+  return cookieCredential(request.cookies?.[cookie]);
 }
 
 /**
@@ -43,10 +53,11 @@ export function credentialOf(request: FastifyRequest): Credential | undefined {
  * by the parser @fastify/cookie runs on every HTTP request: a bad escape (`%`, `%E0%A4%A`)
  * stays as sent and fails verification; nothing here throws.
  */
-export function cookieCredentialOf(header: string | undefined): Credential | undefined {
-  return header === undefined
-    ? undefined
-    : cookieCredential(fastifyCookie.parse(header)[AUTH_COOKIE]);
+export function cookieCredentialOf(
+  header: string | undefined,
+  cookie: string,
+): Credential | undefined {
+  return header === undefined ? undefined : cookieCredential(fastifyCookie.parse(header)[cookie]);
 }
 
 /**
@@ -78,7 +89,7 @@ export class JwtAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
-    const credential = credentialOf(request);
+    const credential = credentialOf(request, authCookie(this.config));
     if (credential !== undefined) {
       assertNotCrossSite(request, credential, this.config.publicOrigins);
     }

@@ -10,7 +10,7 @@ import {
 import type { Namespace, Socket } from 'socket.io';
 
 import type { AuthUser } from '../auth/auth-user';
-import { cookieCredentialOf, Credential } from '../auth/jwt-auth.guard';
+import { authCookie, cookieCredentialOf, Credential } from '../auth/jwt-auth.guard';
 import { fromAllowedOrigin } from '../auth/origin-check';
 import { Revocations } from '../auth/revocations';
 import { TokenService } from '../auth/token.service';
@@ -36,12 +36,12 @@ const STOCK_FLUSH_MS = 250;
 /** How often live connections' tokens are checked again (expiry, logout elsewhere). */
 const RECHECK_MS = 5000;
 
-function credentialOf(socket: Socket): Credential | undefined {
+function credentialOf(socket: Socket, cookie: string): Credential | undefined {
   const auth = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
   if (typeof auth === 'string' && auth.length > 0) {
     return { token: auth.replace(/^Bearer\s+/i, ''), fromCookie: false };
   }
-  return cookieCredentialOf(socket.handshake.headers.cookie);
+  return cookieCredentialOf(socket.handshake.headers.cookie, cookie);
 }
 
 interface SocketData {
@@ -85,7 +85,7 @@ export class RealtimeGateway implements OnGatewayInit, OnModuleDestroy {
     server.server.of('/').use((_socket, next) => next(handshakeError(ErrorCode.RouteNotFound)));
     server.use(
       guardHandshake((socket, next) => {
-        const credential = credentialOf(socket);
+        const credential = credentialOf(socket, authCookie(this.config));
         if (
           credential?.fromCookie === true &&
           !fromAllowedOrigin(socket.handshake.headers, this.config.publicOrigins)

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { Role } from '../../src/users/user.entity';
-import { TestApp } from '../support/app';
+import { TestApp, TEST_PASSWORD } from '../support/app';
 
 /** Headers every answer carries (issue 14 point 9), Helmet's, in the set for its kind. */
 function assertHardened(headers: Headers, what: string): void {
@@ -134,6 +134,33 @@ describe('security headers and API docs', () => {
       const reply = await t.request('GET', '/api/goods');
       assertHardened(reply.headers, 'production');
       assert.match(reply.headers.get('strict-transport-security') ?? '', /max-age=31536000/);
+    });
+
+    it('names the session cookie __Host-Authorization (Secure, Path=/, no Domain) and reads no other', async () => {
+      const user = await t.newUser();
+      const login = await t.request('POST', '/api/auth/login', {
+        body: { email: user.email, password: TEST_PASSWORD },
+      });
+      assert.equal(login.status, 200);
+      const session = login.headers
+        .getSetCookie()
+        .find((c) => c.startsWith('__Host-Authorization='));
+      assert.ok(session, login.headers.getSetCookie().join(' | '));
+      assert.match(session, /; Secure/i);
+      assert.match(session, /; Path=\/(;|$)/);
+      assert.doesNotMatch(session, /Domain=/i);
+      assert.match(session, /HttpOnly/i);
+      const me = (cookie: string) =>
+        t.request('GET', '/api/auth/me', { headers: { cookie, 'sec-fetch-site': 'same-origin' } });
+      assert.equal((await me(session.split(';')[0])).status, 200);
+      // A cookie without the prefix (planted by a sibling subdomain or over plain HTTP) is
+      // not a session here.
+      assert.equal((await me(`Authorization=${login.body.accessToken}`)).status, 401);
+      const out = await t.request('POST', '/api/auth/logout', {
+        headers: { cookie: session.split(';')[0], 'sec-fetch-site': 'same-origin' },
+      });
+      assert.equal(out.status, 204);
+      assert.match(out.headers.getSetCookie().join(' | '), /__Host-Authorization=;.*Secure/i);
     });
 
     it('with API_DOCS=public, serves the docs page with HSTS and upgrade-insecure-requests', async () => {
