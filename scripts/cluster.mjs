@@ -88,7 +88,7 @@ async function main() {
       await cluster.up({ say: log, monitoring: values.monitoring });
       process.stdout.write(`${table(await cluster.status())}\n\n`);
       log(
-        `ready: ${cluster.publicUrl()}/ (HAProxy stats: http://127.0.0.1:${cluster.ports.stats}/)`,
+        `ready: ${cluster.publicUrl()}/ (HAProxy stats: http://127.0.0.1:${cluster.ports.stats}/ as stats, password in ${cluster.path('secrets', 'stats-password')})`,
       );
       if (cluster.monitoring) {
         log(`Prometheus: http://127.0.0.1:${cluster.ports.prometheus}/targets`);
