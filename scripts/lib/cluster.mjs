@@ -280,7 +280,7 @@ export class Cluster {
       : { command, args, env };
   }
 
-  pgRun(command, args, { allowFailure = false, log } = {}) {
+  pgRun(command, args, { allowFailure = false, log, input } = {}) {
     const c = this.pgCommand(command, args);
     if (log && !existsSync(log)) {
       this.pgFile(log, ''); // the server it starts appends to it as postgres
@@ -289,7 +289,8 @@ export class Cluster {
     const result = spawnSync(c.command, c.args, {
       env: c.env,
       cwd: '/',
-      stdio: ['ignore', out, out],
+      stdio: [input === undefined ? 'ignore' : 'pipe', out, out],
+      input,
       encoding: 'utf8',
     });
     if (log) {
@@ -426,20 +427,17 @@ export class Cluster {
     return Number(/Latest checkpoint's TimeLineID:\s+(\d+)/.exec(out)?.[1] ?? 0);
   }
 
+  /** psql's arguments for the superuser over `node`'s local socket (pg_hba: trusted). */
+  localPsql(node, database = 'postgres') {
+    return ['-X', '-h', node.home, '-p', String(node.port), '-U', 'postgres', '-d', database];
+  }
+
   psql(node, sql, database = 'postgres') {
     return this.pgRun('psql', [
-      '-X',
+      ...this.localPsql(node, database),
       '-q',
       '-v',
       'ON_ERROR_STOP=1',
-      '-h',
-      node.home,
-      '-p',
-      String(node.port),
-      '-U',
-      'postgres',
-      '-d',
-      database,
       '-c',
       sql,
     ]);
@@ -447,30 +445,9 @@ export class Cluster {
 
   /** deploy/roles.sql on the primary (psql reads it from stdin: no secret on a command line). */
   applyRoles(node) {
-    const sql = this.render('roles.sql', roleVerifiers(this.secrets()));
-    const c = this.pgCommand('psql', [
-      '-X',
-      '-q',
-      '-h',
-      node.home,
-      '-p',
-      String(node.port),
-      '-U',
-      'postgres',
-      '-d',
-      'postgres',
-      '-f',
-      '-',
-    ]);
-    const result = spawnSync(c.command, c.args, {
-      env: c.env,
-      cwd: '/',
-      input: sql,
-      encoding: 'utf8',
+    this.pgRun('psql', [...this.localPsql(node), '-q', '-f', '-'], {
+      input: this.render('roles.sql', roleVerifiers(this.secrets())),
     });
-    if (result.status !== 0) {
-      throw new Error(`deploy/roles.sql failed on ${node.name}: ${result.stderr.trim()}`);
-    }
   }
 
   repmgr(node, args, options) {
@@ -563,17 +540,9 @@ export class Cluster {
     const result = this.pgRun(
       'psql',
       [
-        '-X',
+        ...this.localPsql(node),
         '-A',
         '-t',
-        '-h',
-        node.home,
-        '-p',
-        String(node.port),
-        '-U',
-        'postgres',
-        '-d',
-        'postgres',
         '-c',
         `SELECT CASE WHEN pg_is_in_recovery() THEN 'standby'
                      WHEN current_setting('default_transaction_read_only') = 'on' THEN 'fenced'
@@ -589,6 +558,10 @@ export class Cluster {
     for (const node of this.pgNodes()) {
       this.pgDir(node.home);
       this.writePgNodeConfig(node);
+      if (existsSync(join(node.data, 'PG_VERSION'))) {
+        // Access rules as deploy/ has them now (a node made before, started next, reads them).
+        this.adoptDataDir(node);
+      }
     }
     let roles = this.pgRoles();
     if (!roles.primary) {

@@ -3,36 +3,43 @@ import { after, before, describe, it } from 'node:test';
 
 import { TestApp, TEST_PASSWORD } from '../support/app';
 
-describe('rate limits shared through Redis', () => {
-  let a: TestApp;
-  let b: TestApp;
+/**
+ * Two API instances on one database and one Redis prefix (limits must be shared), behind a
+ * proxy, so each request can come from an address of its own; `limits` for both.
+ */
+function twoInstances(limits: Record<string, string>): { a: TestApp; b: TestApp } {
+  const apps = {} as { a: TestApp; b: TestApp };
   before(async () => {
-    // Two API instances on one database and one Redis prefix: limits must be shared.
-    // Behind a proxy, so each request can come from an address of its own.
-    const limits = {
-      LOGIN_MAX_FAILURES: '10',
-      LOGIN_MAX_FAILURES_PER_IP: '25',
-      LOGIN_MAX_FAILURES_PER_ACCOUNT: '30',
-      LOGIN_FAILURE_WINDOW: '15m',
-      // The account-wide delay has a describe of its own (below).
-      LOGIN_DELAY_AFTER: '1000',
-      TRUST_PROXY: '127.0.0.1',
-    };
-    a = await TestApp.start(limits);
-    b = await a.peer(limits);
+    const env = { ...limits, TRUST_PROXY: '127.0.0.1' };
+    apps.a = await TestApp.start(env);
+    apps.b = await apps.a.peer(env);
   });
   after(async () => {
-    await b.close({ purge: false });
-    await a.close();
+    await apps.b.close({ purge: false });
+    await apps.a.close();
+  });
+  return apps;
+}
+
+/** A login from client address `from`, with a Cookie header when given. */
+const login = (app: TestApp, email: string, password: string, from: string, cookie?: string) =>
+  app.request('POST', '/api/auth/login', {
+    body: { email, password },
+    headers: { 'x-forwarded-for': from, ...(cookie ? { cookie } : {}) },
   });
 
-  const login = (app: TestApp, email: string, password: string, from: string) =>
-    app.request('POST', '/api/auth/login', {
-      body: { email, password },
-      headers: { 'x-forwarded-for': from },
-    });
+describe('rate limits shared through Redis', () => {
+  const apps = twoInstances({
+    LOGIN_MAX_FAILURES: '10',
+    LOGIN_MAX_FAILURES_PER_IP: '25',
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: '30',
+    LOGIN_FAILURE_WINDOW: '15m',
+    // The account-wide delay has a describe of its own (below).
+    LOGIN_DELAY_AFTER: '1000',
+  });
 
   it('after 10 failures from one address, that address waits for that account (across instances), before the password is checked', async () => {
+    const { a, b } = apps;
     const user = await a.newUser();
     for (let i = 0; i < 10; i++) {
       const reply = await login(i % 2 === 0 ? a : b, user.email, `Wrong${i}!x`, '198.51.100.1');
@@ -46,6 +53,7 @@ describe('rate limits shared through Redis', () => {
   });
 
   it('counts the address the trusted proxy saw, not what the client wrote before it (M1)', async () => {
+    const { a, b } = apps;
     const user = await a.newUser();
     // A new claimed address each time, from one real client (the right-most, added by us).
     for (let i = 0; i < 10; i++) {
@@ -64,6 +72,7 @@ describe('rate limits shared through Redis', () => {
   });
 
   it('counts an IPv6 client by its /64: new addresses in it buy no more guesses (M1)', async () => {
+    const { a } = apps;
     const user = await a.newUser();
     for (let i = 1; i <= 10; i++) {
       const reply = await login(a, user.email, `Wrong${i}!x`, `2001:db8:7:9::${i.toString(16)}`);
@@ -75,6 +84,7 @@ describe('rate limits shared through Redis', () => {
   });
 
   it('nobody can lock someone else out: the right password from another address gets in', async () => {
+    const { a, b } = apps;
     const victim = await a.newUser();
     for (let i = 0; i < 12; i++) {
       await login(a, victim.email, `Wrong${i}!x`, '203.0.113.66');
@@ -85,6 +95,7 @@ describe('rate limits shared through Redis', () => {
   });
 
   it('past the per-account ceiling, addresses that failed wait and every other gets one try; the right password still gets in', async () => {
+    const { a, b } = apps;
     const victim = await a.newUser();
     // 30 failures from 10 addresses, 3 each: under the pair limit, at the account's ceiling.
     for (let i = 0; i < 30; i++) {
@@ -101,6 +112,7 @@ describe('rate limits shared through Redis', () => {
   });
 
   it('limits failures per client address across many accounts (credential stuffing)', async () => {
+    const { a } = apps;
     let limited = 0;
     for (let i = 0; i < 30; i++) {
       const reply = await login(a, `victim${i}@example.com`, 'Guess123!', '198.51.100.200');
@@ -117,33 +129,14 @@ describe('rate limits shared through Redis', () => {
 });
 
 describe("a delay that grows with the account's failures in total, whatever the address (M1)", () => {
-  let a: TestApp;
-  let b: TestApp;
-  before(async () => {
-    const limits = {
-      LOGIN_DELAY_AFTER: '3',
-      LOGIN_DELAY_MAX: '4s',
-      TRUST_PROXY: '127.0.0.1',
-    };
-    a = await TestApp.start(limits);
-    b = await a.peer(limits);
-  });
-  after(async () => {
-    await b.close({ purge: false });
-    await a.close();
-  });
-
-  const login = (app: TestApp, email: string, password: string, from: string, cookie?: string) =>
-    app.request('POST', '/api/auth/login', {
-      body: { email, password },
-      headers: { 'x-forwarded-for': from, ...(cookie ? { cookie } : {}) },
-    });
+  const apps = twoInstances({ LOGIN_DELAY_AFTER: '3', LOGIN_DELAY_MAX: '4s' });
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   let address = 0;
   /** A new client address for every attempt: the attacker with a botnet. */
   const fresh = () => `10.${77 + Math.floor(address / 250)}.${address++ % 250}.9`;
 
   it('past 3 failures in total, one attempt at a time from all addresses together, each delay twice the last, capped', async () => {
+    const { a, b } = apps;
     const victim = await a.newUser();
     for (let i = 0; i < 3; i++) {
       assert.equal((await login(a, victim.email, `Wrong${i}!x`, fresh())).status, 401);
@@ -186,6 +179,7 @@ describe("a delay that grows with the account's failures in total, whatever the 
   });
 
   it("the owner's known browser is never delayed; elsewhere the owner waits, then gets in, and the count starts again", async () => {
+    const { a, b } = apps;
     const victim = await a.newUser();
     const first = await login(a, victim.email, TEST_PASSWORD, fresh());
     assert.equal(first.status, 200);
