@@ -14,8 +14,10 @@ function secretLikeLiterals(text: string): string[] {
       .split('\n')
       .filter((line) => /secret|metrics_token|jwt/i.test(line))
       .flatMap((line) => [...line.matchAll(/(['"`])([^'"`\s$]{16,})\1/g)].map((m) => m[2]))
-      // Not a secret: paths, URLs, settings (`A=b`), constant names.
-      .filter((literal) => !/[/:.=]|^[A-Z_]+$/.test(literal))
+      // Not a secret: paths, URLs, settings (`A=b`), constant names, the names of the files
+      // secrets are kept in (`redis-app-password`, `owner-database-url`: cluster-secrets.mjs)
+      // and cookie names (`__Host-Authorization`).
+      .filter((literal) => !/[/:.=]|^[A-Z_]+$|-(password|url)$|^__Host-/.test(literal))
   );
 }
 
