@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import type { ScriptedRedis } from '../redis/scripts';
 import { bookingKeys } from './booking.keys';
 import { reconcile } from './reconcile';
+import { holdsSeat } from './lifecycle';
 
 export interface AuditReport {
   ok: boolean;
@@ -117,7 +118,7 @@ async function auditStock(
   ).rows[0];
   const confirmed = (
     await db.query<{ q: number }>(
-      `SELECT coalesce(sum(quantity), 0)::int AS q FROM bookings WHERE goods_id = $1 AND status = 'CONFIRMED'`,
+      `SELECT coalesce(sum(quantity), 0)::int AS q FROM bookings WHERE goods_id = $1 AND ${holdsSeat()}`,
       [goodsId],
     )
   ).rows[0].q;
@@ -128,7 +129,7 @@ async function auditStock(
     problems.push(`booking_count ${goods.count} but ${confirmed} confirmed`);
   }
   const over = await db.query(
-    `SELECT user_id, sum(quantity)::int AS q FROM bookings WHERE goods_id = $1 AND status = 'CONFIRMED'
+    `SELECT user_id, sum(quantity)::int AS q FROM bookings WHERE goods_id = $1 AND ${holdsSeat()}
      GROUP BY user_id HAVING sum(quantity) > $2`,
     [goodsId, goods.max],
   );

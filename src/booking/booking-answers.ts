@@ -1,6 +1,7 @@
 import { AppError } from '../common/app-error';
 import { ErrorCode } from '../common/error-codes';
 import type { BookingDto } from './booking.dto';
+import { BookingStatus } from './lifecycle';
 
 /** What a booking request comes to: its HTTP status and the booking as the client sees it. */
 export interface BookingAnswer {
@@ -43,7 +44,12 @@ export const toDto = (row: BookingLike): BookingDto => {
 };
 
 export const answerFor = (booking: BookingDto): BookingAnswer => ({
-  httpStatus: booking.status === 'PENDING' ? 202 : booking.status === 'CONFIRMED' ? 201 : 200,
+  httpStatus:
+    booking.status === BookingStatus.Pending
+      ? 202
+      : booking.status === BookingStatus.Confirmed
+        ? 201
+        : 200,
   booking,
 });
 

@@ -7,6 +7,7 @@ import { toDto } from './booking-answers';
 import { BookingState } from './booking-state';
 import type { BookingDto } from './booking.dto';
 import { BookingRepository } from './booking.repository';
+import { BookingStatus } from './lifecycle';
 
 /** A booking as its owner reads it: PENDING from Redis while it is in flight, then PostgreSQL. */
 @Injectable()
@@ -19,10 +20,10 @@ export class BookingReader {
   /** A booking of the caller's; anyone else's is "not found" (existence is not leaked). */
   async owned(who: AuthUser, bookingId: string): Promise<BookingDto> {
     const live = await this.state.getBooking(bookingId).catch(() => undefined);
-    if (live?.status === 'PENDING' && Number(live.u) === who.id) {
+    if (live?.status === BookingStatus.Pending && Number(live.u) === who.id) {
       return {
         id: bookingId,
-        status: 'PENDING',
+        status: BookingStatus.Pending,
         goodsId: Number(live.g),
         quantity: Number(live.q),
       };

@@ -10,6 +10,7 @@ import { StockService } from '../stock/stock.service';
 import { stockKeys } from '../stock/stock.keys';
 import { bookingKeys } from './booking.keys';
 import type { BookingOutcome } from './booking.types';
+import { BookingStatus } from './lifecycle';
 
 export enum Admission {
   Admitted = 1,
@@ -268,7 +269,7 @@ export class BookingState implements OnModuleInit, OnModuleDestroy {
     if (outcomes.length === 0 && logEntryIds.length === 0) {
       return;
     }
-    outcomes.forEach((o) => o.status === 'REJECTED' && this.stock.changed(o.goodsId));
+    outcomes.forEach((o) => o.status === BookingStatus.Rejected && this.stock.changed(o.goodsId));
     await this.redis.settleBookings(
       bookingKeys.recordPrefix,
       stockKeys.goodsPrefix,

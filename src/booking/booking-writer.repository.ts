@@ -8,6 +8,7 @@ import { StockRepository } from '../stock/stock.repository';
 import { Refusal } from './booking-rules';
 import type { BookingOutcome, LoggedBooking } from './booking.types';
 import { Decision, decide } from './decide';
+import { BookingStatus, holdsSeat, sqlStatus } from './lifecycle';
 
 /**
  * What a batch transaction does with its BEGIN, in the same round trip:
@@ -41,7 +42,7 @@ const HELD = statement(
   `SELECT p.goods_id AS "goodsId", p.user_id AS "userId", held.quantity
 FROM unnest($1::int[], $2::int[]) AS p(goods_id, user_id),
 LATERAL (SELECT sum(b.quantity)::int AS quantity FROM bookings b
-         WHERE b.goods_id = p.goods_id AND b.user_id = p.user_id AND b.status = 'CONFIRMED') held
+         WHERE b.goods_id = p.goods_id AND b.user_id = p.user_id AND ${holdsSeat('b.status')}) held
 WHERE held.quantity IS NOT NULL`,
 );
 
@@ -120,7 +121,7 @@ export class BookingWriterRepository {
       const inserted = await this.insert(tx, fresh);
       const deltas = new Map<number, number>();
       for (const d of fresh) {
-        if (d.status === 'CONFIRMED' && inserted.has(d.id)) {
+        if (d.status === BookingStatus.Confirmed && inserted.has(d.id)) {
           deltas.set(d.goodsId, (deltas.get(d.goodsId) ?? 0) + d.quantity);
         }
       }
@@ -142,7 +143,7 @@ export class BookingWriterRepository {
         return (
           storedMeanwhile.get(d.id) ?? {
             ...outcome,
-            status: 'REJECTED',
+            status: BookingStatus.Rejected,
             reason: Refusal.DuplicateRequest,
           }
         );
@@ -190,7 +191,7 @@ export class BookingWriterRepository {
       try {
         await this.sql.rows(
           `INSERT INTO bookings (id, goods_id, user_id, quantity, status, reason, requested_at)
-           VALUES ($1, $2, $3, $4, 'REJECTED', $5, $6) ON CONFLICT DO NOTHING`,
+           VALUES ($1, $2, $3, $4, ${sqlStatus(BookingStatus.Rejected)}, $5, $6) ON CONFLICT DO NOTHING`,
           [r.id, r.goodsId, r.userId, r.quantity, Refusal.Unprocessable, new Date(r.requestedAtMs)],
         );
         stored.add(r.id);
@@ -206,7 +207,7 @@ export class BookingWriterRepository {
   /** Before a dead letter goes back on the log: its UNPROCESSABLE row goes, so it is decided again. */
   async forgetUnprocessable(id: string): Promise<{ stored: boolean }> {
     await this.sql.rows(
-      `DELETE FROM bookings WHERE id = $1 AND status = 'REJECTED' AND reason = $2`,
+      `DELETE FROM bookings WHERE id = $1 AND status = ${sqlStatus(BookingStatus.Rejected)} AND reason = $2`,
       [id, Refusal.Unprocessable],
     );
     return {

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsUUID, Max, Min, ValidateIf } from 'class-validator';
 
 import { PageQuery } from '../common/page-query';
+import { BOOKING_STATUSES, BookingStatus } from './lifecycle';
 
 /** Tickets one request may ask for; the goods' maxPerUser may allow fewer. */
 export const BOOKING_QUANTITY = { min: 1, max: 100, default: 1 } as const;
@@ -31,7 +32,7 @@ export class ListBookingsQuery extends PageQuery {}
 
 export class BookingDto {
   @ApiProperty({ example: '0b8f7c1e-5d1a-4c3e-9d7a-2f6e1b0c9a11' }) id: string;
-  @ApiProperty({ enum: ['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED'], example: 'PENDING' })
+  @ApiProperty({ enum: BOOKING_STATUSES, example: BookingStatus.Pending })
   status: string;
   @ApiProperty({ example: 1 }) goodsId: number;
   @ApiProperty({ example: 1 }) quantity: number;

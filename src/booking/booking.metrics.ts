@@ -11,6 +11,7 @@ import { bookingKeys } from './booking.keys';
 import { stockKeys } from '../stock/stock.keys';
 import { readWriterBacklog } from './writer-health';
 import type { BookingOutcome, LoggedBooking } from './booking.types';
+import { BookingStatus } from './lifecycle';
 
 const outcomesCounter = new Counter({
   name: 'booking_outcomes_total',
@@ -134,7 +135,10 @@ export class BookingMetrics {
     const now = Date.now();
     for (const o of outcomes) {
       outcomesCounter.inc({
-        code: o.status === 'CONFIRMED' ? 'CONFIRMED' : (o.reason ?? 'REJECTED'),
+        code:
+          o.status === BookingStatus.Confirmed
+            ? BookingStatus.Confirmed
+            : (o.reason ?? BookingStatus.Rejected),
       });
     }
     for (const e of entries) {

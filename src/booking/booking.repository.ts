@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 
 import { Queryable, Sql } from '../database/sql';
-import type { BookingStatus } from './booking.types';
+import { BookingStatus, holdsSeat, sqlStatus } from './lifecycle';
 
 export interface BookingRow {
   id: string;
@@ -27,7 +27,7 @@ export class BookingRepository {
   async heldBy(goodsId: number, userIds?: number[], on?: Queryable): Promise<Map<number, number>> {
     const rows = await this.sql.rows<{ userId: number; quantity: number }>(
       `SELECT user_id AS "userId", sum(quantity)::int AS quantity FROM bookings
-       WHERE goods_id = $1 AND status = 'CONFIRMED'${userIds ? ' AND user_id = ANY($2::int[])' : ''}
+       WHERE goods_id = $1 AND ${holdsSeat()}${userIds ? ' AND user_id = ANY($2::int[])' : ''}
        GROUP BY user_id`,
       userIds ? [goodsId, userIds] : [goodsId],
       on,
@@ -62,7 +62,7 @@ export class BookingRepository {
 
   async latestConfirmedId(userId: number, goodsId: number): Promise<string | undefined> {
     const row = await this.sql.one<{ id: string }>(
-      `SELECT id FROM bookings WHERE user_id = $1 AND goods_id = $2 AND status = 'CONFIRMED'
+      `SELECT id FROM bookings WHERE user_id = $1 AND goods_id = $2 AND status = ${sqlStatus(BookingStatus.Confirmed)}
        ORDER BY requested_at DESC, id DESC LIMIT 1`,
       [userId, goodsId],
     );

@@ -25,6 +25,7 @@ import { BookingRepository } from './booking.repository';
 import { CancellationRepository } from './cancellation.repository';
 import { WaitlistRepository } from './waitlist.repository';
 import type { BookingOutcome } from './booking.types';
+import { BookingStatus } from './lifecycle';
 
 @Injectable()
 export class BookingService {
@@ -65,11 +66,15 @@ export class BookingService {
     const result = await this.cancellations.cancel(bookingId, who.id, randomUUID);
     if (result.outcome === 'missing') {
       const live = await this.findOwned(who, bookingId); // 404, or a PENDING booking of theirs
-      throw new AppError(live.status === 'PENDING' ? ErrorCode.BookingPending : ErrorCode.NotFound);
+      throw new AppError(
+        live.status === BookingStatus.Pending ? ErrorCode.BookingPending : ErrorCode.NotFound,
+      );
     }
     if (result.outcome === 'not-confirmed') {
       throw new AppError(
-        result.status === 'CANCELLED' ? ErrorCode.AlreadyCancelled : ErrorCode.NotCancellable,
+        result.status === BookingStatus.Cancelled
+          ? ErrorCode.AlreadyCancelled
+          : ErrorCode.NotCancellable,
       );
     }
     const { booking, promoted } = result;
@@ -79,7 +84,7 @@ export class BookingService {
         goodsId: booking.goodsId,
         userId: who.id,
         quantity: booking.quantity,
-        status: 'CANCELLED',
+        status: BookingStatus.Cancelled,
         reason: null,
       },
       ...promoted.map((p): BookingOutcome => ({
@@ -87,7 +92,7 @@ export class BookingService {
         goodsId: booking.goodsId,
         userId: p.userId,
         quantity: 1,
-        status: 'CONFIRMED',
+        status: BookingStatus.Confirmed,
         reason: null,
         promoted: true,
       })),
@@ -102,8 +107,8 @@ export class BookingService {
       )
       .catch((error: Error) => this.logger.error(`release after cancel failed: ${error.message}`));
     await this.state.publish(outcomes).catch(() => undefined);
-    this.metrics.count('CANCELLED');
-    return toDto({ ...booking, status: 'CANCELLED' });
+    this.metrics.count(BookingStatus.Cancelled);
+    return toDto({ ...booking, status: BookingStatus.Cancelled });
   }
 
   /** The original API: cancel the caller's (latest) confirmed booking of a goods. */

@@ -1,4 +1,6 @@
-export type BookingStatus = 'PENDING' | 'CONFIRMED' | 'REJECTED' | 'CANCELLED';
+import type { DecidedStatus } from './lifecycle';
+
+export type { BookingStatus } from './lifecycle';
 
 /** One admitted request, as the booking log carries it. */
 export interface LoggedBooking {
@@ -18,7 +20,7 @@ export interface BookingOutcome {
   goodsId: number;
   userId: number;
   quantity: number;
-  status: Exclude<BookingStatus, 'PENDING'>;
+  status: DecidedStatus;
   reason: string | null;
   /** A waitlisted user's new booking, made by a cancellation. */
   promoted?: boolean;

@@ -23,6 +23,7 @@ import { BookingMetrics } from './booking.metrics';
 import { BookingWriterRepository } from './booking-writer.repository';
 import type { BookingOutcome, LoggedBooking } from './booking.types';
 import { reconcile } from './reconcile';
+import { BookingStatus } from './lifecycle';
 
 /** Retries of a batch that failed for a passing reason: 250 ms, doubling, at most 5 s apart. */
 const RETRY_FIRST_MS = 250;
@@ -423,7 +424,7 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
     const requestedAt = new Map(dead.map((d) => [d.bookingId, d.streamId]));
     const rejected = open.flatMap((id, i) => {
       const r = records[i];
-      return r?.status === 'PENDING'
+      return r?.status === BookingStatus.Pending
         ? [
             {
               id,
@@ -440,7 +441,7 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
       ...stored,
       ...rejected.map(({ requestedAtMs: _t, ...r }): BookingOutcome => ({
         ...r,
-        status: 'REJECTED',
+        status: BookingStatus.Rejected,
         reason: Refusal.Unprocessable,
       })),
     ];

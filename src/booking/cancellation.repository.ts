@@ -5,7 +5,7 @@ import { Sql } from '../database/sql';
 import { StockRepository } from '../stock/stock.repository';
 import type { StockState } from '../stock/stock.types';
 import { BOOKING_COLUMNS, BookingRepository, BookingRow } from './booking.repository';
-import type { BookingStatus } from './booking.types';
+import { BookingStatus, sqlStatus } from './lifecycle';
 
 /** A cancellation and the waitlist promotions it makes, in one transaction. */
 @Injectable()
@@ -45,8 +45,8 @@ export class CancellationRepository {
       }
       const goods = (await this.stock.lock(found.goodsId, tx))!;
       const cancelled = await this.sql.one<BookingRow>(
-        `UPDATE bookings b SET status = 'CANCELLED', cancelled_at = now()
-         WHERE b.id = $1 AND b.status = 'CONFIRMED' RETURNING ${BOOKING_COLUMNS}`,
+        `UPDATE bookings b SET status = ${sqlStatus(BookingStatus.Cancelled)}, cancelled_at = now()
+         WHERE b.id = $1 AND b.status = ${sqlStatus(BookingStatus.Confirmed)} RETURNING ${BOOKING_COLUMNS}`,
         [bookingId],
         tx,
       );
@@ -102,7 +102,7 @@ export class CancellationRepository {
     if (promoted.length > 0) {
       await tx.query(
         `INSERT INTO bookings (id, goods_id, user_id, quantity, status, requested_at, promoted)
-         SELECT id, $3, user_id, 1, 'CONFIRMED', now(), true FROM unnest($1::uuid[], $2::int[]) AS p(id, user_id)`,
+         SELECT id, $3, user_id, 1, ${sqlStatus(BookingStatus.Confirmed)}, now(), true FROM unnest($1::uuid[], $2::int[]) AS p(id, user_id)`,
         [promoted.map((p) => p.bookingId), promoted.map((p) => p.userId), goods.id],
       );
     }

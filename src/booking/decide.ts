@@ -1,6 +1,7 @@
 import type { StockState } from '../stock/stock.types';
 import { Refusal, refusalFor } from './booking-rules';
 import type { BookingOutcome, LoggedBooking } from './booking.types';
+import { BookingStatus } from './lifecycle';
 
 /** A logged request decided, with what its row needs besides the outcome. */
 export type Decision = BookingOutcome & { requestedAtMs: number; idempotencyKey: string | null };
@@ -35,10 +36,10 @@ export function decide(
     }
     const stock = left.get(e.goodsId);
     if (stock === undefined) {
-      return { ...base, status: 'REJECTED', reason: Refusal.GoodsRemoved };
+      return { ...base, status: BookingStatus.Rejected, reason: Refusal.GoodsRemoved };
     }
     if (missingUsers.has(e.userId)) {
-      return { ...base, status: 'REJECTED', reason: Refusal.UserRemoved };
+      return { ...base, status: BookingStatus.Rejected, reason: Refusal.UserRemoved };
     }
     const key = `${e.goodsId}:${e.userId}`;
     const terms = { left: stock, maxPerUser: max.get(e.goodsId)!, startsAtMs: 0, endsAtMs: 0 };
@@ -46,10 +47,10 @@ export function decide(
     if (refusal) {
       // A quantity above a limit lowered since admission is, once admitted, over the limit.
       const reason = refusal === Refusal.QuantityAboveMax ? Refusal.LimitExceeded : refusal;
-      return { ...base, status: 'REJECTED', reason };
+      return { ...base, status: BookingStatus.Rejected, reason };
     }
     left.set(e.goodsId, stock - e.quantity);
     held.set(key, (held.get(key) ?? 0) + e.quantity);
-    return { ...base, status: 'CONFIRMED', reason: null };
+    return { ...base, status: BookingStatus.Confirmed, reason: null };
   });
 }

@@ -13,6 +13,7 @@ import { BookingState } from './booking-state';
 import { BookingStrategy } from './booking-strategy';
 import { BookingMetrics } from './booking.metrics';
 import { RowLockRepository } from './row-lock.repository';
+import { BookingStatus } from './lifecycle';
 
 const PG_LOCK_NOT_AVAILABLE = '55P03';
 
@@ -61,7 +62,7 @@ export class RowLockBookingStrategy extends BookingStrategy {
       throw error;
     }
     if (result.outcome !== 'refused') {
-      this.metrics.count(result.outcome === 'confirmed' ? 'CONFIRMED' : 'REPLAY');
+      this.metrics.count(result.outcome === 'confirmed' ? BookingStatus.Confirmed : 'REPLAY');
       return answerFor(toDto(result.booking));
     }
     const refusal = refusalError(result.refusal, { maxPerUser: result.maxPerUser });

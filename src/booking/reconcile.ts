@@ -8,6 +8,7 @@ import { RedisStock } from '../stock/stock.service';
 import { readEntry } from './booking-log';
 import { bookingKeys } from './booking.keys';
 import { stockKeys } from '../stock/stock.keys';
+import { holdsSeat } from './lifecycle';
 
 export interface Drift {
   goodsId: number;
@@ -54,7 +55,7 @@ async function readTruth(db: Pool, redis: ScriptedRedis, goodsIds?: number[]): P
   const held = new Map<number, Map<number, number>>();
   const confirmed = await db.query<{ goodsId: number; userId: number; quantity: number }>(
     `SELECT goods_id AS "goodsId", user_id AS "userId", sum(quantity)::int AS quantity
-     FROM bookings WHERE status = 'CONFIRMED' AND ($1::int[] IS NULL OR goods_id = ANY($1::int[]))
+     FROM bookings WHERE ${holdsSeat()} AND ($1::int[] IS NULL OR goods_id = ANY($1::int[]))
      GROUP BY goods_id, user_id`,
     [goodsIds ?? null],
   );

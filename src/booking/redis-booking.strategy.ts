@@ -18,6 +18,7 @@ import { BookingStrategy } from './booking-strategy';
 import type { BookingDto } from './booking.dto';
 import { BookingMetrics } from './booking.metrics';
 import { BookingRepository } from './booking.repository';
+import { BookingStatus } from './lifecycle';
 
 /**
  * BOOKING_STRATEGY=redis: one Lua script admits (lua/admit-bookings-5.lua), the batch writer
@@ -71,13 +72,18 @@ export class RedisBookingStrategy extends BookingStrategy {
     );
     if (result.code === Admission.Admitted) {
       this.metrics.count('ADMITTED');
-      const pending: BookingDto = { id: result.bookingId, status: 'PENDING', goodsId, quantity };
+      const pending: BookingDto = {
+        id: result.bookingId,
+        status: BookingStatus.Pending,
+        goodsId,
+        quantity,
+      };
       return this.awaitOutcome(who.id, pending, options.waitMs);
     }
     if (result.code === Admission.Replay) {
       this.metrics.count('REPLAY');
       const booking = await this.reader.owned(who, result.bookingId);
-      return booking.status === 'PENDING'
+      return booking.status === BookingStatus.Pending
         ? this.awaitOutcome(who.id, booking, options.waitMs)
         : answerFor(booking);
     }
@@ -130,18 +136,18 @@ export class RedisBookingStrategy extends BookingStrategy {
     // happened before that, so PostgreSQL has the outcome (unless it was one not stored:
     // GOODS_REMOVED, USER_REMOVED; that wait ends PENDING and the booking reads 404).
     const outcome = await this.events.waitFor(pending.id, waitMs, async () => {
-      if ((await this.state.getBooking(pending.id))?.status === 'PENDING') {
+      if ((await this.state.getBooking(pending.id))?.status === BookingStatus.Pending) {
         return undefined;
       }
       const row = await this.repository.getById(pending.id);
-      return row && row.status !== 'PENDING'
+      return row && row.status !== BookingStatus.Pending
         ? { ...pending, status: row.status, reason: row.reason, userId: 0 }
         : undefined;
     });
     if (!outcome) {
       return answerFor(pending);
     }
-    if (outcome.status === 'REJECTED') {
+    if (outcome.status === BookingStatus.Rejected) {
       throw refusalError(storedRefusal(outcome.reason));
     }
     return answerFor(toDto({ ...pending, status: outcome.status, reason: outcome.reason }));

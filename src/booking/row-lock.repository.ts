@@ -4,6 +4,7 @@ import { Sql } from '../database/sql';
 import { StockRepository } from '../stock/stock.repository';
 import { Refusal, refusalFor, saleTerms } from './booking-rules';
 import { BOOKING_COLUMNS, BookingRow } from './booking.repository';
+import { BookingStatus, holdsSeat, sqlStatus } from './lifecycle';
 
 /** The pg-lock strategy's one transaction. */
 @Injectable()
@@ -49,7 +50,7 @@ export class RowLockRepository {
         }
       }
       const held = await this.sql.one<{ n: number }>(
-        `SELECT coalesce(sum(quantity), 0)::int AS n FROM bookings WHERE goods_id = $1 AND user_id = $2 AND status = 'CONFIRMED'`,
+        `SELECT coalesce(sum(quantity), 0)::int AS n FROM bookings WHERE goods_id = $1 AND user_id = $2 AND ${holdsSeat()}`,
         [goods.id, request.userId],
         tx,
       );
@@ -66,7 +67,7 @@ export class RowLockRepository {
       // delete waits, then its trigger sees this booking: migration 1764200000000).
       const booking = await this.sql.one<BookingRow>(
         `INSERT INTO bookings AS b (id, goods_id, user_id, quantity, status, idempotency_key, requested_at)
-         SELECT $1, $2, $3, $4, 'CONFIRMED', $5, $6
+         SELECT $1, $2, $3, $4, ${sqlStatus(BookingStatus.Confirmed)}, $5, $6
          WHERE EXISTS (SELECT 1 FROM users WHERE id = $3 FOR KEY SHARE)
          RETURNING ${BOOKING_COLUMNS}`,
         [

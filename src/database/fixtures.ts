@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 
 import type { Queryable } from './sql';
+import { BookingStatus, sqlStatus } from '../booking/lifecycle';
 
 /**
  * Users and goods made straight in PostgreSQL, many in one statement: for the tests, the
@@ -154,7 +155,7 @@ async function writeHistory(
     await db.query('SET LOCAL session_replication_role = replica');
     await db.query(
       `INSERT INTO bookings (id, goods_id, user_id, quantity, status, requested_at, decided_at)
-       SELECT gen_random_uuid(), ($2::int[])[1 + i / $3::int], $4::int + (i % ($5::int - $4::int + 1)), 1, 'CONFIRMED', $6::timestamptz, $6::timestamptz
+       SELECT gen_random_uuid(), ($2::int[])[1 + i / $3::int], $4::int + (i % ($5::int - $4::int + 1)), 1, ${sqlStatus(BookingStatus.Confirmed)}, $6::timestamptz, $6::timestamptz
        FROM generate_series(0, $1::int - 1) AS i`,
       [bookings, goodsIds, seatsPerGoods, range[0].first, range[0].last, past],
     );

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 
 import pg from 'pg';
 
+import { STORED_STATUSES } from '../../src/booking/lifecycle';
 import { AppConfig } from '../../src/config/app-config';
 import { migrations, runMigrations } from '../../src/database/data-source';
 import { databaseUnavailable } from '../../src/database/failure-kind';
@@ -59,6 +60,16 @@ describe('migrations and constraints', () => {
       { code: '23514', constraint: 'users_email_lower' },
     );
     await assert.rejects(db.query(`DELETE FROM users WHERE id = $1`, [hostId]), { code: '23503' });
+  });
+
+  it("allows a booking row exactly the lifecycle's stored statuses (its CHECK constraint)", async () => {
+    const { rows } = await db.query<{ def: string }>(
+      `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint
+        WHERE conrelid = 'bookings'::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%status = ANY%'`,
+    );
+    assert.equal(rows.length, 1, JSON.stringify(rows));
+    const allowed = [...rows[0].def.matchAll(/'(\w+)'::text/g)].map((m) => m[1]);
+    assert.deepEqual(allowed.sort(), [...STORED_STATUSES].sort(), rows[0].def);
   });
 
   it("keeps bookings' goods and users: deleting either while a booking refers to it fails as a foreign key would", async () => {
