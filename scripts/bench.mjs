@@ -510,6 +510,12 @@ async function drive(url, scenario, pids, redis) {
     const used = serversAfter[name] - serversBefore[name];
     return Number.isNaN(used) ? null : Math.round((used / seconds) * 100);
   };
+  // CPU a request cost, from the processes' own counters over the measured window: on a
+  // shared machine it moves far less than requests per second (issue 24).
+  const microsPerRequest = (cpuSeconds) =>
+    Number.isNaN(cpuSeconds) || result.answered === 0
+      ? null
+      : Number(((cpuSeconds / result.answered) * 1e6).toFixed(1));
   return {
     result,
     run: {
@@ -525,7 +531,9 @@ async function drive(url, scenario, pids, redis) {
       answers: result.codes,
       serviceCpuSeconds: Number.isNaN(cpu) ? null : Number(cpu.toFixed(2)),
       serviceCpuPercent: Number.isNaN(cpu) ? null : Math.round((cpu / seconds) * 100),
+      serviceCpuMicrosPerRequest: microsPerRequest(cpu),
       redisCpuPercent: percentOf('redis'),
+      redisCpuMicrosPerRequest: microsPerRequest(serversAfter.redis - serversBefore.redis),
       postgresCpuPercent: percentOf('postgres'),
       machineCpuPercent: percentOf('machine'),
       aofRewriteSeconds,

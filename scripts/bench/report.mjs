@@ -113,6 +113,8 @@ export function summarize({ scenario, parameters, machine, runs }) {
       medianCommitLagP99Ms: median(mine.map((r) => r.commitLagMs?.p99)),
       medianStartupMs: median(mine.map((r) => r.startupMs)),
       medianServiceCpuPercent: median(mine.map((r) => r.serviceCpuPercent)),
+      medianServiceCpuMicrosPerRequest: median(mine.map((r) => r.serviceCpuMicrosPerRequest)),
+      medianRedisCpuMicrosPerRequest: median(mine.map((r) => r.redisCpuMicrosPerRequest)),
       medianMachineCpuPercent: median(mine.map((r) => r.machineCpuPercent)),
       shareOfHello:
         helloMedian && target !== 'hello' ? Number((rps / helloMedian).toFixed(3)) : null,
@@ -153,6 +155,8 @@ export function printSummary(report) {
     'lag p99 ms': s.medianCommitLagP99Ms ?? '–',
     'start-up ms': s.medianStartupMs ?? '–',
     'cpu %': s.medianServiceCpuPercent ?? '–',
+    'cpu µs/req': s.medianServiceCpuMicrosPerRequest ?? '–',
+    'redis µs/req': s.medianRedisCpuMicrosPerRequest ?? '–',
     'machine %': s.medianMachineCpuPercent ?? '–',
     'of hello': s.shareOfHello ?? '–',
     audit: s.auditOk ? 'OK' : 'FAILED',
@@ -206,7 +210,7 @@ export function writeHtml(file, report) {
     .map(
       (s) =>
         `<tr><td>${escape(s.target)}</td><td>${fmt(s.medianRequestsPerSecond)}</td><td>${fmt(s.medianP50Ms)}</td><td>${fmt(s.medianP99Ms)}</td>` +
-        `<td>${fmt(s.medianDurableConfirmationsPerSecond)}</td><td>${fmt(s.medianCommitLagP99Ms)}</td><td>${fmt(s.medianServiceCpuPercent)}</td>` +
+        `<td>${fmt(s.medianDurableConfirmationsPerSecond)}</td><td>${fmt(s.medianCommitLagP99Ms)}</td><td>${fmt(s.medianServiceCpuPercent)}</td><td>${fmt(s.medianServiceCpuMicrosPerRequest)}</td><td>${fmt(s.medianRedisCpuMicrosPerRequest)}</td>` +
         `<td>${s.shareOfHello ?? '–'}</td><td class="${s.auditOk ? 'ok' : 'bad'}">${s.auditOk ? 'OK' : 'FAILED'}</td></tr>`,
     )
     .join('\n');
@@ -225,7 +229,7 @@ medians of ${report.summary[0]?.rounds ?? 0} round(s); ${report.machine.cpus} co
 ${Object.entries(report.ratios)
   .map(([k, v]) => `; ratio ${escape(k)} ${v}×`)
   .join('')}</p>
-<table><tr><th>target</th><th>req/s</th><th>p50 ms</th><th>p99 ms</th><th>durable/s</th><th>commit lag p99 ms</th><th>service CPU %</th><th>of hello</th><th>audit</th></tr>
+<table><tr><th>target</th><th>req/s</th><th>p50 ms</th><th>p99 ms</th><th>durable/s</th><th>commit lag p99 ms</th><th>service CPU %</th><th>service CPU µs/request</th><th>Redis CPU µs/request</th><th>of hello</th><th>audit</th></tr>
 ${rows}</table>
 <div class="charts"><div><h2>Latency (share of requests per bucket, %)</h2><canvas id="histogram"></canvas></div>
 <div><h2>Answers per second</h2><canvas id="throughput"></canvas></div></div>

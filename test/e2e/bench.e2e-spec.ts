@@ -25,6 +25,8 @@ interface Run {
   throughput: { second: number; ok: number; maxMs: number }[];
   machineCpuPercent: number | null;
   redisCpuPercent: number | null;
+  serviceCpuMicrosPerRequest: number | null;
+  redisCpuMicrosPerRequest: number | null;
   aofRewriteSeconds: number[] | null;
 }
 interface Report {
@@ -32,7 +34,11 @@ interface Report {
   parameters: Record<string, unknown>;
   ok: boolean;
   runs: Run[];
-  summary: { target: string; medianRequestsPerSecond: number }[];
+  summary: {
+    target: string;
+    medianRequestsPerSecond: number;
+    medianServiceCpuMicrosPerRequest: number | null;
+  }[];
   ratios: Record<string, number>;
 }
 
@@ -138,6 +144,13 @@ describe('npm run bench (small real runs)', () => {
     assert.ok(Math.max(...run.throughput.map((s) => s.maxMs)) > 0);
     assert.ok(run.machineCpuPercent! > 0);
     assert.equal(run.redisCpuPercent, null); // the suite's servers, not the bench's own
+    assert.equal(run.redisCpuMicrosPerRequest, null);
+    // CPU per request from the service's own counters, in each run and the summary.
+    assert.ok(run.serviceCpuMicrosPerRequest! > 0, String(run.serviceCpuMicrosPerRequest));
+    assert.equal(
+      report.summary[0].medianServiceCpuMicrosPerRequest,
+      run.serviceCpuMicrosPerRequest,
+    );
     assert.ok(Array.isArray(run.aofRewriteSeconds));
   });
 
