@@ -89,7 +89,7 @@ async function main() {
   const filters = process.argv.slice(2);
   ensureDependencies();
   if (filters.length === 0) {
-    say('static checks: prettier, eslint');
+    say('static checks: prettier, eslint, dependency-cruiser');
     try {
       run(process.execPath, [
         join(root, 'node_modules', 'prettier', 'bin', 'prettier.cjs'),
@@ -99,8 +99,18 @@ async function main() {
         '.',
       ]);
       run(process.execPath, [join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']);
+      // The layers of src/ (scripts/lib/module-layers.cjs): no import they do not allow.
+      run(process.execPath, [
+        join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs'),
+        'src',
+        '--config',
+        '.dependency-cruiser.cjs',
+        '--ignore-known',
+      ]);
     } catch {
-      say('static checks failed: `npm run format` fixes formatting; `npm run lint` lists the rest');
+      say(
+        'static checks failed: `npm run format` fixes formatting; `npm run lint` and `npm run deps` list the rest',
+      );
       process.exit(1);
     }
   }

@@ -31,7 +31,7 @@ import { HttpExceptionFilter, replyWithError } from './common/http-exception.fil
 import { clientErrorHandler, refuseExpectation } from './common/client-errors';
 import { securityHeaders } from './common/security-headers';
 import { AppConfig } from './config/app-config';
-import { projectRoot } from './project-root';
+import { projectRoot } from './config/project-root';
 import { RedisIoAdapter } from './realtime/redis-io.adapter';
 import { Role } from './users/user.entity';
 import { UsersRepository } from './users/users.repository';

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 
-import { projectRoot } from '../project-root';
+import { projectRoot } from '../config/project-root';
 import {
   BOOKING_STATUSES,
   BookingStatus,

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
-import { projectRoot } from '../project-root';
+import { projectRoot } from './project-root';
 import { Env, parseDurationMs, parseDurationSeconds, parseEnv } from './env.schema';
 
 /**

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-import { projectRoot } from '../project-root';
+import { projectRoot } from './project-root';
 import { envVariables } from './env.schema';
 
 const file = join(projectRoot(), 'docs', 'configuration.md');

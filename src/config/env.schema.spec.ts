@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { PasswordProblem, passwordProblemMessages } from '../auth/password-policy';
-import { projectRoot } from '../project-root';
+import { projectRoot } from './project-root';
 
 import { AppConfig } from './app-config';
 import { ConfigError, parseDurationSeconds, parseEnv, secretBits } from './env.schema';

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-import { projectRoot } from '../project-root';
+import { projectRoot } from './project-root';
 import { KNOWN_SECRETS } from './known-secrets';
 
 /** Quoted literals of 16+ characters without spaces on lines that speak of a secret or token. */

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 
-import { projectRoot } from '../project-root';
+import { projectRoot } from '../config/project-root';
 import { definedStatements, Statement } from './statements';
 
 const root = projectRoot();

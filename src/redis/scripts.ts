@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import type Redis from 'ioredis';
 
-import { projectRoot } from '../project-root';
+import { projectRoot } from '../config/project-root';
 
 /**
  * Loads every `lua/<verb-noun>-<numberOfKeys>.lua` as an ioredis command named in camelCase

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
-import { projectRoot } from '../../src/project-root';
+import { projectRoot } from '../../src/config/project-root';
 
 /** Debian's Chromium: tests never download a browser. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

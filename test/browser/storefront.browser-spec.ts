@@ -6,7 +6,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 
-import { projectRoot } from '../../src/project-root';
+import { projectRoot } from '../../src/config/project-root';
 import { Role } from '../../src/users/user.entity';
 import { TestApp, TestUser } from '../support/app';
 import { eventually } from '../support/cluster';

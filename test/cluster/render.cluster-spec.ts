@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { projectRoot } from '../../src/project-root';
+import { projectRoot } from '../../src/config/project-root';
 import { TestCluster } from '../support/cluster';
 import { freePortSync } from '../support/ports';
 

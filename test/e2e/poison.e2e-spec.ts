@@ -12,7 +12,7 @@ import { auditGoods, waitForLogDrained, waitForWritten } from '../../src/booking
 import { bookingKeys, WRITERS_GROUP } from '../../src/booking/booking.keys';
 import { stockKeys } from '../../src/stock/stock.keys';
 import { listDeadLetters, retryDeadLetters, dropDeadLetter } from '../../src/booking/dead-letters';
-import { projectRoot } from '../../src/project-root';
+import { projectRoot } from '../../src/config/project-root';
 import { createRedis } from '../../src/redis/redis.module';
 import { Role } from '../../src/users/user.entity';
 import { TEST_JWT_SECRET, TestApp } from '../support/app';
