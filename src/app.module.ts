@@ -7,11 +7,13 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
 import { DatabaseModule } from './database/database.module';
+import { GoodsEntity } from './goods/goods.entity';
 import { GoodsModule } from './goods/goods.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { RedisModule } from './redis/redis.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
+import { UserEntity } from './users/user.entity';
 
 @Module({})
 export class AppModule {
@@ -23,7 +25,10 @@ export class AppModule {
         TypeOrmModule.forRootAsync({
           inject: [AppConfig],
           useFactory: (config: AppConfig) =>
-            dataSourceOptions(config.databaseUrl, config.databasePoolSize),
+            dataSourceOptions(config.databaseUrl, config.databasePoolSize, [
+              UserEntity,
+              GoodsEntity,
+            ]),
         }),
         DatabaseModule,
         RedisModule,

@@ -14,13 +14,10 @@ import {
 
 import { ErrorBodyDto } from '../common/error-body.dto';
 import { Role } from '../users/user.entity';
+import type { AuthUser } from './auth-user.type';
 import { JwtAuthGuard, ROLES_KEY } from './jwt-auth.guard';
 
-/** Who is calling, from the verified token only. */
-export interface AuthUser {
-  id: number;
-  role: Role;
-}
+export type { AuthUser } from './auth-user.type';
 
 /** Require a valid token; with roles, also require one of them (checked against the database). */
 export function Authenticated(...roles: Role[]) {

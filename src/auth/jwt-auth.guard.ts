@@ -9,7 +9,7 @@ import { AppConfig } from '../config/app-config';
 import { ErrorCode } from '../common/error-codes';
 import { Role } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
-import type { AuthUser } from './auth-user';
+import type { AuthUser } from './auth-user.type';
 import { fromAllowedOrigin } from './origin-check';
 import { TokenService } from './token.service';
 

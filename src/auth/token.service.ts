@@ -6,7 +6,7 @@ import jwt from 'jsonwebtoken';
 import { plainId } from '../common/ids';
 import { AppConfig } from '../config/app-config';
 import { Role } from '../users/user.entity';
-import type { AuthUser } from './auth-user';
+import type { AuthUser } from './auth-user.type';
 import { Revocations, Session } from './revocations';
 
 interface Claims {

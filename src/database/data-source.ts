@@ -1,20 +1,25 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
 
-import { GoodsEntity } from '../goods/goods.entity';
-import { UserEntity } from '../users/user.entity';
 import { Init1764000000000 } from './migrations/1764000000000-init';
 import { Bookings1764100000000 } from './migrations/1764100000000-bookings';
 import { BookingsReferences1764200000000 } from './migrations/1764200000000-bookings-references';
 
-export const entities = [UserEntity, GoodsEntity];
 export const migrations = [
   Init1764000000000,
   Bookings1764100000000,
   BookingsReferences1764200000000,
 ];
 
-/** One definition for the app, the migration script and the tests; never `synchronize`. */
-export function dataSourceOptions(url: string, poolSize = 20): DataSourceOptions {
+/**
+ * One definition for the app, the migration script and the tests; never `synchronize`. The
+ * entities are the modules' own: the app passes them (app.module.ts); migrations and plain SQL
+ * need none, so database/ imports no module above it.
+ */
+export function dataSourceOptions(
+  url: string,
+  poolSize = 20,
+  entities: DataSourceOptions['entities'] = [],
+): DataSourceOptions {
   return {
     type: 'postgres',
     url,

@@ -1,4 +1,7 @@
-import { pgError } from './sql';
+/** PostgreSQL error with its SQLSTATE and constraint, as pg reports it. */
+export function pgError(error: unknown): { code?: string; constraint?: string } {
+  return typeof error === 'object' && error !== null ? error : {};
+}
 
 /**
  * Whether a failed unit of work may succeed if tried again as it is (`retryable`), or will

@@ -157,10 +157,8 @@ export class Sql {
   }
 }
 
-/** PostgreSQL error with its SQLSTATE and constraint, as pg reports it. */
-export function pgError(error: unknown): { code?: string; constraint?: string } {
-  return typeof error === 'object' && error !== null ? error : {};
-}
+// pgError lives with the failure kinds it reads; offered here too, where queries are made.
+export { pgError } from './failure-kind';
 
 export const PG_UNIQUE_VIOLATION = '23505';
 export const PG_CHECK_VIOLATION = '23514';
