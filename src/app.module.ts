@@ -12,7 +12,7 @@ import { GoodsModule } from './goods/goods.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { RedisModule } from './redis/redis.module';
-import { TelemetryModule } from './telemetry/telemetry.module';
+import { HealthModule } from './health/health.module';
 import { UserEntity } from './users/user.entity';
 
 @Module({})
@@ -37,7 +37,7 @@ export class AppModule {
         GoodsModule,
         BookingModule,
         RealtimeModule,
-        TelemetryModule,
+        HealthModule,
       ],
     };
   }

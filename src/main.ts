@@ -7,7 +7,7 @@ import { runMigrations } from './database/data-source';
 import { seedDemoData } from './database/seed';
 import { inWriterThread, WriterThread } from './booking/writer-thread';
 import { labelInstance } from './telemetry/metrics';
-import { serveMetrics } from './telemetry/metrics-server';
+import { serveMetrics } from './health/metrics-server';
 import { tracing } from './telemetry/tracing';
 
 /** The configuration, or the process ends naming every bad variable. */

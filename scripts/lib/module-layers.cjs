@@ -29,6 +29,8 @@ const LAYERS = {
     'users',
   ],
   realtime: ['auth', 'booking', 'common', 'config', 'goods', 'redis', 'stock'],
+  // The operations surface: health, readiness, /metrics, the ops summary, the server clock.
+  health: ['auth', 'booking', 'common', 'config', 'redis', 'telemetry', 'users'],
   web: ['common'],
 };
 

@@ -274,7 +274,7 @@ export interface paths {
             cookie?: never;
         };
         /** Liveness: the process answers */
-        get: operations["TelemetryController_live"];
+        get: operations["HealthController_live"];
         put?: never;
         post?: never;
         delete?: never;
@@ -291,7 +291,7 @@ export interface paths {
             cookie?: never;
         };
         /** Readiness: PostgreSQL and Redis answer and the booking writer keeps up (503 SERVICE_UNAVAILABLE otherwise) */
-        get: operations["TelemetryController_ready"];
+        get: operations["HealthController_ready"];
         put?: never;
         post?: never;
         delete?: never;
@@ -308,7 +308,7 @@ export interface paths {
             cookie?: never;
         };
         /** This instance's metrics as one JSON object, for the operations page (admin; it polls every second) */
-        get: operations["TelemetryController_summary"];
+        get: operations["HealthController_summary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -325,7 +325,7 @@ export interface paths {
             cookie?: never;
         };
         /** Prometheus metrics (text exposition format) */
-        get: operations["TelemetryController_metrics"];
+        get: operations["HealthController_metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1700,7 +1700,7 @@ export interface operations {
             };
         };
     };
-    TelemetryController_live: {
+    HealthController_live: {
         parameters: {
             query?: never;
             header?: never;
@@ -1719,7 +1719,7 @@ export interface operations {
             };
         };
     };
-    TelemetryController_ready: {
+    HealthController_ready: {
         parameters: {
             query?: never;
             header?: never;
@@ -1871,7 +1871,7 @@ export interface operations {
             };
         };
     };
-    TelemetryController_summary: {
+    HealthController_summary: {
         parameters: {
             query?: never;
             header?: never;
@@ -1908,7 +1908,7 @@ export interface operations {
             };
         };
     };
-    TelemetryController_metrics: {
+    HealthController_metrics: {
         parameters: {
             query?: never;
             header?: never;

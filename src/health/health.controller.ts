@@ -35,11 +35,11 @@ import { Authenticated } from '../auth/auth-user';
 import { Role } from '../users/user.entity';
 import { opsSummary, OpsSummaryDto } from './ops-summary';
 import { metricsAllowed } from './metrics-access';
-import { registry } from './metrics';
+import { registry } from '../telemetry/metrics';
 
 @ApiTags('ops')
 @Controller()
-export class TelemetryController {
+export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
@@ -49,7 +49,7 @@ export class TelemetryController {
     private readonly config: AppConfig,
   ) {}
 
-  private readonly logger = new Logger(TelemetryController.name);
+  private readonly logger = new Logger(HealthController.name);
 
   @Get('health/live')
   @ApiOperation({ summary: 'Liveness: the process answers' })

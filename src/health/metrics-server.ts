@@ -4,7 +4,7 @@ import type { AppConfig } from '../config/app-config';
 import { processMetrics } from '../booking/writer-thread';
 import { ErrorCode, errorMessages } from '../common/error-codes';
 import { metricsAllowed } from './metrics-access';
-import { registry } from './metrics';
+import { registry } from '../telemetry/metrics';
 
 /**
  * A writer process (APP_ROLE=worker) has no HTTP port of its own: with METRICS_PORT it serves
