@@ -17,7 +17,5 @@ const load = createRequire(import.meta.url);
 await load(join(root, 'dist', 'database', 'data-source.js')).runMigrations(
   process.env.DATABASE_URL,
 );
-const seeded = await load(join(root, 'dist', 'database', 'seed.js')).seedDemoData(
-  process.env.DATABASE_URL,
-);
+const seeded = await load(join(root, 'dist', 'seed.js')).seedDemoData(process.env.DATABASE_URL);
 say(seeded ? 'seeded demo accounts and goods' : 'the database already has users: nothing seeded');

@@ -4,7 +4,7 @@ import { createApp } from './app.factory';
 import { AppConfig } from './config/app-config';
 import { ConfigError, redactCredentials } from './config/env.schema';
 import { runMigrations } from './database/data-source';
-import { seedDemoData } from './database/seed';
+import { seedDemoData } from './seed';
 import { inWriterThread, WriterThread } from './booking/writer-thread';
 import { labelInstance } from './telemetry/metrics';
 import { serveMetrics } from './health/metrics-server';

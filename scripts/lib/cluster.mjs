@@ -951,7 +951,7 @@ export class Cluster {
     );
     say(done.length ? `migrations applied: ${done.join(', ')}` : 'migrations: up to date');
     if (process.env.NODE_ENV !== 'production' && process.env.SEED_DEMO_DATA !== 'false') {
-      const seeded = await load(join(root, 'dist', 'database', 'seed.js')).seedDemoData(url);
+      const seeded = await load(join(root, 'dist', 'seed.js')).seedDemoData(url);
       if (seeded) {
         say('seeded the demo accounts and goods (README)');
       }

@@ -1,8 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 
-import { UsersController } from '../users/users.controller';
+import { UsersController } from './users.controller';
 import { UsersRepository } from '../users/users.repository';
-import { UsersService } from '../users/users.service';
+import { UsersService } from './users.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';

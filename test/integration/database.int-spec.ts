@@ -10,7 +10,7 @@ import { AppConfig } from '../../src/config/app-config';
 import { migrations, runMigrations } from '../../src/database/data-source';
 import { databaseUnavailable } from '../../src/database/failure-kind';
 import { ReadReplica } from '../../src/database/read-replica';
-import { DEMO_ACCOUNTS, seedDemoData } from '../../src/database/seed';
+import { DEMO_ACCOUNTS, seedDemoData } from '../../src/seed';
 import { Sql } from '../../src/database/sql';
 import { freshDatabaseUrl, testEnv, withDatabase } from '../support/env';
 

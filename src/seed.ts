@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 
-import { PasswordHasher } from '../auth/password-hasher';
-import { dataSourceOptions } from './data-source';
+import { PasswordHasher } from './auth/password-hasher';
+import { dataSourceOptions } from './database/data-source';
 
 /** Demo accounts for a first look (development only: the passwords are in the README). */
 export const DEMO_ACCOUNTS = [

@@ -1,10 +1,10 @@
 import { Body, Controller, HttpCode, Param, Patch } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { Auth, AuthUser, Authenticated } from '../auth/auth-user';
+import { Auth, AuthUser, Authenticated } from './auth-user';
 import { ErrorBodyDto } from '../common/error-body.dto';
-import { ChangeRoleDto, UserDto, UserIdParam } from './user.dto';
-import { Role } from './user.entity';
+import { ChangeRoleDto, UserDto, UserIdParam } from '../users/user.dto';
+import { Role } from '../users/user.entity';
 import { UsersService } from './users.service';
 
 @ApiTags('users')

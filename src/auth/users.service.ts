@@ -1,13 +1,13 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 
-import type { AuthUser } from '../auth/auth-user';
-import { PasswordHasher } from '../auth/password-hasher';
-import { Revocations } from '../auth/revocations';
+import type { AuthUser } from './auth-user';
+import { PasswordHasher } from './password-hasher';
+import { Revocations } from './revocations';
 import { AppError } from '../common/app-error';
 import { ErrorCode } from '../common/error-codes';
 import { AppConfig } from '../config/app-config';
-import { ChangeRoleDto, UserDto } from './user.dto';
-import { UsersRepository } from './users.repository';
+import { ChangeRoleDto, UserDto } from '../users/user.dto';
+import { UsersRepository } from '../users/users.repository';
 
 @Injectable()
 export class UsersService implements OnApplicationBootstrap {
