@@ -89,7 +89,7 @@ async function main() {
   const filters = process.argv.slice(2);
   ensureDependencies();
   if (filters.length === 0) {
-    say('static checks: prettier, eslint, dependency-cruiser');
+    say('static checks: prettier, eslint, dependency-cruiser, commitlint');
     try {
       run(process.execPath, [
         join(root, 'node_modules', 'prettier', 'bin', 'prettier.cjs'),
@@ -107,6 +107,7 @@ async function main() {
         '.dependency-cruiser.cjs',
         '--ignore-known',
       ]);
+      lintCommits();
     } catch {
       say(
         'static checks failed: `npm run format` fixes formatting; `npm run lint` and `npm run deps` list the rest',
@@ -175,6 +176,29 @@ async function main() {
   }
   say(failed ? 'FAILED' : 'all tiers passed');
   process.exit(failed ? 1 : 0);
+}
+
+/**
+ * Commit subjects since COMMITLINT_FROM (commitlint.config.cjs): conventional, at most 72
+ * characters. Older history stays as written; a clone without that commit (shallow) is told so.
+ */
+const COMMITLINT_FROM = '411259b';
+
+function lintCommits() {
+  const known = spawnSync('git', ['cat-file', '-e', `${COMMITLINT_FROM}^{commit}`], { cwd: root });
+  if (known.status !== 0) {
+    say(
+      `commitlint: ${COMMITLINT_FROM} is not in this clone (shallow?): commit subjects not checked`,
+    );
+    return;
+  }
+  run(process.execPath, [
+    join(root, 'node_modules', '@commitlint', 'cli', 'cli.js'),
+    '--from',
+    COMMITLINT_FROM,
+    '--to',
+    'HEAD',
+  ]);
 }
 
 /** One migrated database per run; every test file clones it (CREATE DATABASE … TEMPLATE). */
