@@ -44,7 +44,7 @@ const HELP = `npm run bench -- [options]
   --workers W       generator threads (default 1)
   --generator G     bench (default: its own, in Node) | wrk (Debian's wrk, rush only: a
                     second opinion from an outside generator; same plan, same audit)
-  --writers N       booking writers in processes of their own (APP_ROLE=worker) beside an
+  --writers N       booking writers in processes of their own (APP_ROLE=writer) beside an
                     APP_ROLE=api service (default 0: the service's own writer thread)
   --warmup N        requests sent first, on goods of their own, not measured (default 5000;
                     a real service is warm when a sale opens); audited all the same
@@ -544,7 +544,7 @@ async function drive(url, scenario, pids, redis) {
 
 /**
  * The service as `npm start` runs it; with --writers N, an APP_ROLE=api process and N
- * APP_ROLE=worker processes (each ready once it says it runs).
+ * APP_ROLE=writer processes (each ready once it says it runs).
  */
 /**
  * --trace: a local OTLP/HTTP collector that takes every export and only counts its spans, so
@@ -592,8 +592,8 @@ async function startService(env) {
       processes.push(
         await startProcess(
           main,
-          { ...env, APP_ROLE: 'worker', LOG_LEVEL: 'info' },
-          { text: 'TicketNest worker running' },
+          { ...env, APP_ROLE: 'writer', LOG_LEVEL: 'info' },
+          { text: 'TicketNest writer running' },
           nodeArgs,
         ),
       );

@@ -23,7 +23,7 @@ function configuration(): AppConfig {
   }
 }
 
-/** APP_ROLE=worker: the booking writer only, no HTTP port (METRICS_PORT: /metrics alone). */
+/** APP_ROLE=writer: the booking writer only, no HTTP port (METRICS_PORT: /metrics alone). */
 async function runWriter(
   app: Awaited<ReturnType<typeof createApp>>,
   config: AppConfig,
@@ -36,11 +36,23 @@ async function runWriter(
     await serveMetrics(config, metricsPort);
   }
   log.info(
-    `TicketNest worker running${writerThread ? ' (thread)' : ''} (strategy ${config.bookingStrategy}${metricsPort ? `, metrics on ${metricsPort}` : ''})`,
+    `TicketNest writer running${writerThread ? ' (thread)' : ''} (strategy ${config.bookingStrategy}${metricsPort ? `, metrics on ${metricsPort}` : ''})`,
   );
   if (writerThread) {
     WriterThread.serve(app);
   }
+}
+
+/** What start says about the environment (the writer thread's copy says nothing twice). */
+function startWarnings(config: AppConfig): string[] {
+  return [
+    ...config.warnings,
+    ...(config.jwtSecretGenerated
+      ? [
+          'JWT_SECRET is not set: tokens are signed with a random secret kept in .data/jwt-secret (set JWT_SECRET for a real deployment; production refuses to start without one)',
+        ]
+      : []),
+  ];
 }
 
 async function main(): Promise<void> {
@@ -60,21 +72,19 @@ async function main(): Promise<void> {
     return;
   }
   if (config.role === 'all' && config.runsWorker && config.writerThread) {
-    // This script again, as APP_ROLE=worker in a thread (its environment is its own); this
+    // This script again, as APP_ROLE=writer in a thread (its environment is its own); this
     // thread serves HTTP only.
     await WriterThread.start(__filename, {
       ...process.env,
-      APP_ROLE: 'worker',
+      APP_ROLE: 'writer',
       SEED_DEMO_DATA: 'false',
     });
     config = config.withRole('api');
   }
   const app = await createApp(config);
   const log = app.getHttpAdapter().getInstance().log;
-  if (config.jwtSecretGenerated && !writerThread) {
-    log.warn(
-      'JWT_SECRET is not set: tokens are signed with a random secret kept in .data/jwt-secret (set JWT_SECRET for a real deployment; production refuses to start without one)',
-    );
+  if (!writerThread) {
+    startWarnings(config).forEach((warning) => log.warn(warning));
   }
   if (!config.servesHttp) {
     await runWriter(app, config, writerThread);

@@ -861,7 +861,7 @@ export class Cluster {
     }));
     const writers = this.ports.writers.map((metricsPort, i) => ({
       name: `writer-${i + 1}`,
-      role: 'worker',
+      role: 'writer',
       metricsPort,
     }));
     return [...writers, ...apis];

@@ -16,7 +16,7 @@ export interface AuditReport {
 
 /**
  * Wait until the booking log is empty: every admitted request written and settled (a batch a
- * dead writer held is claimed after WORKER_CLAIM_IDLE). Resolves with the time it was seen
+ * dead writer held is claimed after WRITER_CLAIM_IDLE). Resolves with the time it was seen
  * empty, or throws after `timeoutMs`.
  */
 export async function waitForLogDrained(redis: ScriptedRedis, timeoutMs = 30_000): Promise<number> {

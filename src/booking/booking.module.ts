@@ -19,7 +19,7 @@ import { CancellationRepository } from './cancellation.repository';
 import { RowLockRepository } from './row-lock.repository';
 import { WaitlistRepository } from './waitlist.repository';
 import { BookingService } from './booking.service';
-import { BookingWorker } from './booking.worker';
+import { BookingWriter } from './booking.writer';
 import { WriterHealth } from './writer-health';
 import { WriterThreadShutdown } from './writer-thread';
 
@@ -49,7 +49,7 @@ import { WriterThreadShutdown } from './writer-thread';
     WaitlistRepository,
     BookingEvents,
     BookingMetrics,
-    BookingWorker,
+    BookingWriter,
     WriterThreadShutdown,
     WriterHealth,
   ],

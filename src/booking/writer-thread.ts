@@ -39,7 +39,7 @@ async function writerMetrics(): Promise<MetricsJson> {
  * with its own event loop and heap. A batch's JavaScript (parse, decide, encode, settle) and its
  * garbage (the writer's objects outlive young-generation collections, and their mark-compacts
  * paused the API in the sustained bench) no longer sit between a booking request
- * and its answer. The thread is the APP_ROLE=worker application (src/main.ts), so a split
+ * and its answer. The thread is the APP_ROLE=writer application (src/main.ts), so a split
  * deployment and a single node run the same writer.
  */
 export class WriterThread {
@@ -79,7 +79,7 @@ export class WriterThread {
 
   /**
    * Start `entry` (the service's main script) as the writer; resolves once it runs, rejects if
-   * it fails to start. `env` is the thread's environment (APP_ROLE=worker, no demo seed).
+   * it fails to start. `env` is the thread's environment (APP_ROLE=writer, no demo seed).
    */
   static async start(entry: string, env: NodeJS.ProcessEnv): Promise<WriterThread> {
     const worker = new Worker(entry, { env, workerData: { kind: KIND } });

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 import { projectRoot } from './project-root';
-import { Env, parseDurationMs, parseDurationSeconds, parseEnv } from './env.schema';
+import { Env, parseDurationMs, parseDurationSeconds, parseEnv, renamed } from './env.schema';
 
 /**
  * The development secret: random, made once and kept beside `npm start`'s databases, so
@@ -77,11 +77,11 @@ export class AppConfig {
   readonly bookingWaitersPerUser: number;
   readonly idempotencyTtlSeconds: number;
   readonly writerThread: boolean;
-  readonly workerBatchSize: number;
-  readonly workerConcurrency: number;
-  readonly workerClaimIdleMs: number;
-  readonly workerLingerMs: number;
-  readonly workerMaxDeliveries: number;
+  readonly writerBatchSize: number;
+  readonly writerConcurrency: number;
+  readonly writerClaimIdleMs: number;
+  readonly writerLingerMs: number;
+  readonly writerMaxDeliveries: number;
   readonly writerStallAfterMs: number;
   readonly pgLockTimeoutMs: number;
   readonly fastPath: boolean;
@@ -133,11 +133,11 @@ export class AppConfig {
     this.bookingWaitersPerUser = env.BOOKING_WAITERS_PER_USER;
     this.idempotencyTtlSeconds = parseDurationSeconds(env.IDEMPOTENCY_TTL);
     this.writerThread = env.WRITER_THREAD;
-    this.workerBatchSize = env.WORKER_BATCH_SIZE;
-    this.workerConcurrency = env.WORKER_CONCURRENCY;
-    this.workerClaimIdleMs = parseDurationMs(env.WORKER_CLAIM_IDLE);
-    this.workerLingerMs = env.WORKER_LINGER_MS;
-    this.workerMaxDeliveries = env.WORKER_MAX_DELIVERIES;
+    this.writerBatchSize = env.WRITER_BATCH_SIZE;
+    this.writerConcurrency = env.WRITER_CONCURRENCY;
+    this.writerClaimIdleMs = parseDurationMs(env.WRITER_CLAIM_IDLE);
+    this.writerLingerMs = env.WRITER_LINGER_MS;
+    this.writerMaxDeliveries = env.WRITER_MAX_DELIVERIES;
     this.writerStallAfterMs = parseDurationMs(env.WRITER_STALL_AFTER);
     this.pgLockTimeoutMs = parseDurationMs(env.PG_LOCK_TIMEOUT);
     this.fastPath = env.FAST_PATH;
@@ -145,16 +145,23 @@ export class AppConfig {
 
   /** The environment as parsed; only this folder reads process.env. */
   static fromEnvironment(source: Record<string, string | undefined>): AppConfig {
-    return new AppConfig(parseEnv(source));
+    const config = new AppConfig(parseEnv(source));
+    config.warnings = renamed(source).warnings;
+    return config;
   }
+
+  /** What start should say about the environment: old names still read (env.schema.ts). */
+  warnings: readonly string[] = [];
 
   /** The same configuration for another role (main.ts: the API thread beside the writer thread). */
   withRole(role: Env['APP_ROLE']): AppConfig {
-    return new AppConfig({ ...this.env, APP_ROLE: role });
+    const config = new AppConfig({ ...this.env, APP_ROLE: role });
+    config.warnings = this.warnings;
+    return config;
   }
 
   get servesHttp(): boolean {
-    return this.role !== 'worker';
+    return this.role !== 'writer';
   }
 
   get runsWorker(): boolean {

@@ -147,6 +147,23 @@ describe('parseEnv', () => {
     }
   });
 
+  it("reads the writer's old names (WORKER_*, APP_ROLE=worker) as the new, with a warning; both at once is an error", () => {
+    const old = { ...base, WORKER_BATCH_SIZE: '20', WORKER_CLAIM_IDLE: '1s', APP_ROLE: 'worker' };
+    const config = AppConfig.fromEnvironment(old);
+    assert.equal(config.writerBatchSize, 20);
+    assert.equal(config.writerClaimIdleMs, 1000);
+    assert.equal(config.role, 'writer');
+    assert.equal(config.servesHttp, false);
+    assert.deepEqual(
+      config.warnings.map((w) => w.split(' ')[0]),
+      ['WORKER_BATCH_SIZE', 'WORKER_CLAIM_IDLE', 'APP_ROLE=worker'],
+    );
+    assert.deepEqual(AppConfig.fromEnvironment({ ...base, WRITER_BATCH_SIZE: '20' }).warnings, []);
+    const both = problems({ ...base, WORKER_BATCH_SIZE: '20', WRITER_BATCH_SIZE: '30' });
+    assert.equal(both.length, 1, both.join('\n'));
+    assert.match(both[0], /WORKER_BATCH_SIZE and WRITER_BATCH_SIZE are both set/);
+  });
+
   it('takes TRUST_PROXY as addresses and CIDRs or a hop count, and refuses true (M1)', () => {
     const trust = (v?: string) => new AppConfig(parseEnv({ ...base, TRUST_PROXY: v })).trustProxy;
     assert.equal(trust(undefined), false);

@@ -258,7 +258,7 @@ export const envVariables = {
   METRICS_PORT: {
     schema: int(1, 65535).optional(),
     description:
-      'APP_ROLE=worker: serve /metrics and /health/live on this port (a writer has no HTTP port otherwise)',
+      'APP_ROLE=writer: serve /metrics and /health/live on this port (a writer has no HTTP port otherwise)',
   },
   OTEL_EXPORTER_OTLP_ENDPOINT: {
     schema: url(['http:', 'https:']).optional(),
@@ -270,9 +270,9 @@ export const envVariables = {
     description: 'service.name of the spans',
   },
   APP_ROLE: {
-    schema: z.enum(['all', 'api', 'worker', 'migrate']).default('all'),
+    schema: z.enum(['all', 'api', 'writer', 'migrate']).default('all'),
     description:
-      'api: HTTP only; worker: booking writer only; all: both in one process (single node); migrate: apply the migrations (DATABASE_URL as the schema owner) and exit, so the services may run as a role that cannot change the schema',
+      'api: HTTP only; writer: booking writer only (`worker`, its old name, is read as writer with a warning); all: both in one process (single node); migrate: apply the migrations (DATABASE_URL as the schema owner) and exit, so the services may run as a role that cannot change the schema',
   },
   BOOKING_STRATEGY: {
     schema: z.enum(['redis', 'pg-lock']).default('redis'),
@@ -298,24 +298,24 @@ export const envVariables = {
     description:
       "APP_ROLE=all: run the booking writer in a worker thread of its own (its own event loop and heap), so answers never wait behind a batch or its garbage collection (false: on the API's event loop)",
   },
-  WORKER_BATCH_SIZE: {
+  WRITER_BATCH_SIZE: {
     schema: int(1, 10_000).default(500),
     description: 'booking log entries per PostgreSQL transaction',
   },
-  WORKER_CONCURRENCY: {
+  WRITER_CONCURRENCY: {
     schema: int(1, 64).default(1),
-    description: 'batches a worker process writes at once (each loop is a consumer of its own)',
+    description: 'batches a writer process writes at once (each loop is a consumer of its own)',
   },
-  WORKER_LINGER_MS: {
+  WRITER_LINGER_MS: {
     schema: int(0, 1000).default(10),
     description:
-      'after a batch smaller than WORKER_BATCH_SIZE, wait this long before reading the next: fewer, larger transactions (0: read again at once)',
+      'after a batch smaller than WRITER_BATCH_SIZE, wait this long before reading the next: fewer, larger transactions (0: read again at once)',
   },
-  WORKER_CLAIM_IDLE: {
+  WRITER_CLAIM_IDLE: {
     schema: duration.default('10s'),
-    description: "after this long a dead worker's unacknowledged entries are claimed by a live one",
+    description: "after this long a dead writer's unacknowledged entries are claimed by a live one",
   },
-  WORKER_MAX_DELIVERIES: {
+  WRITER_MAX_DELIVERIES: {
     schema: int(1, 1000).default(5),
     description:
       'times a booking log entry is delivered to writers (a crash loop redelivers it) before it goes to the dead letters untried',
@@ -389,9 +389,55 @@ function fromFile(
   }
 }
 
+/**
+ * Names the writer had before it was called the writer everywhere (issue 24): still read, for
+ * one release, with a warning at start (`renamed`). Setting both names is an error.
+ */
+export const RENAMED_VARIABLES: Readonly<Record<string, keyof typeof envVariables>> = {
+  WORKER_BATCH_SIZE: 'WRITER_BATCH_SIZE',
+  WORKER_CONCURRENCY: 'WRITER_CONCURRENCY',
+  WORKER_LINGER_MS: 'WRITER_LINGER_MS',
+  WORKER_CLAIM_IDLE: 'WRITER_CLAIM_IDLE',
+  WORKER_MAX_DELIVERIES: 'WRITER_MAX_DELIVERIES',
+};
+
+/**
+ * The environment with old names read as the new (RENAMED_VARIABLES, `APP_ROLE=worker` as
+ * `writer`), and a warning for each; `conflicts` when both names are set.
+ */
+export function renamed(source: Record<string, string | undefined>): {
+  source: Record<string, string | undefined>;
+  warnings: string[];
+  conflicts: string[];
+} {
+  const out = { ...source };
+  const warnings: string[] = [];
+  const conflicts: string[] = [];
+  for (const [old, name] of Object.entries(RENAMED_VARIABLES)) {
+    if (out[old] === undefined || out[old] === '') {
+      continue;
+    }
+    if (out[name] !== undefined && out[name] !== '') {
+      conflicts.push(`${old} and ${name} are both set: ${old} is the old name, keep ${name}`);
+    } else {
+      out[name] = out[old];
+      warnings.push(`${old} is now ${name}: the old name will stop working in a later release`);
+    }
+    delete out[old];
+  }
+  if (out.APP_ROLE === 'worker') {
+    out.APP_ROLE = 'writer';
+    warnings.push(
+      'APP_ROLE=worker is now APP_ROLE=writer: the old value will stop working in a later release',
+    );
+  }
+  return { source: out, warnings, conflicts };
+}
+
 /** Parse the whole environment; throws one ConfigError naming every bad variable. */
-export function parseEnv(source: Record<string, string | undefined>): Env {
-  const problems: string[] = [];
+export function parseEnv(given: Record<string, string | undefined>): Env {
+  const { source, conflicts } = renamed(given);
+  const problems: string[] = [...conflicts];
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(envVariables)) {
     const given = fromFile(source, name);

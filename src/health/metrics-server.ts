@@ -7,7 +7,7 @@ import { metricsAllowed } from './metrics-access';
 import { registry } from '../telemetry/metrics';
 
 /**
- * A writer process (APP_ROLE=worker) has no HTTP port of its own: with METRICS_PORT it serves
+ * A writer process (APP_ROLE=writer) has no HTTP port of its own: with METRICS_PORT it serves
  * `/metrics` (under the same METRICS_TOKEN as the API's) and `/health/live` for Prometheus
  * and the cluster's status. Plain node:http: nothing else is routed here.
  */

@@ -127,7 +127,7 @@ describe('a booking writer that poison entries cannot stall', () => {
   it('a batch that fails for good on one row: that booking ends REJECTED UNPROCESSABLE with its stock back, the others CONFIRMED; dead letters can be listed, retried and dropped', async () => {
     const t = await TestApp.start({
       BOOKING_RATE_LIMIT_PER_SECOND: '1000',
-      WORKER_LINGER_MS: '50',
+      WRITER_LINGER_MS: '50',
     });
     const redis = createRedis(testEnv('REDIS_URL'), t.redisPrefix);
     try {
@@ -221,7 +221,7 @@ describe('a booking writer that poison entries cannot stall', () => {
     }
   });
 
-  it('an entry delivered more than WORKER_MAX_DELIVERIES times (a crash loop) is dead-lettered untried; one under the cap is written', async () => {
+  it('an entry delivered more than WRITER_MAX_DELIVERIES times (a crash loop) is dead-lettered untried; one under the cap is written', async () => {
     // Admission only: no writer reads these until the second app starts.
     const api = await TestApp.start({ APP_ROLE: 'api', BOOKING_RATE_LIMIT_PER_SECOND: '1000' });
     const redis = createRedis(testEnv('REDIS_URL'), api.redisPrefix);
@@ -250,7 +250,7 @@ describe('a booking writer that poison entries cannot stall', () => {
         await redis.xclaim(bookingKeys.log, WRITERS_GROUP, `crashed-${i}`, 0, entryA);
       }
       // A has been delivered 3 times, B once; the next claim is A's 4th delivery, B's 2nd.
-      writer = await api.peer({ WORKER_MAX_DELIVERIES: '3', WORKER_CLAIM_IDLE: '200ms' });
+      writer = await api.peer({ WRITER_MAX_DELIVERIES: '3', WRITER_CLAIM_IDLE: '200ms' });
       await waitForLogDrained(redis, 10_000);
       assert.equal((await bookingStatus(writer, looping.token, a.id!)).reason, 'UNPROCESSABLE');
       assert.equal((await bookingStatus(writer, fine.token, b.id!)).status, 'CONFIRMED');
@@ -259,7 +259,7 @@ describe('a booking writer that poison entries cannot stall', () => {
         dead.map((d) => [d.entry, d.bookingId, d.deliveries]),
         [[entryA, a.id, 4]],
       );
-      assert.match(dead[0].error, /^delivered 4 times \(WORKER_MAX_DELIVERIES 3\)/);
+      assert.match(dead[0].error, /^delivered 4 times \(WRITER_MAX_DELIVERIES 3\)/);
       const { problems } = await auditGoods(writer.db, redis, goods.id, [a.id!, b.id!]);
       assert.deepEqual(problems, []);
     } finally {

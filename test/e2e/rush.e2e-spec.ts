@@ -104,8 +104,8 @@ describe('on-sale rush across processes: 2 API + 2 workers, one worker SIGKILLed
       REDIS_URL: testEnv('REDIS_URL'),
       REDIS_KEY_PREFIX: prefix,
       JWT_SECRET: secret,
-      WORKER_BATCH_SIZE: '20',
-      WORKER_CLAIM_IDLE: '1s',
+      WRITER_BATCH_SIZE: '20',
+      WRITER_CLAIM_IDLE: '1s',
       HOST: '127.0.0.1',
     };
     const start = async (env: Record<string, string>, ready: string) =>
@@ -116,9 +116,9 @@ describe('on-sale rush across processes: 2 API + 2 workers, one worker SIGKILLed
       ),
     );
     const workers = await Promise.all(
-      // Two writer loops per worker process (WORKER_CONCURRENCY): four consumers in all.
+      // Two writer loops per writer process (WRITER_CONCURRENCY): four consumers in all.
       [0, 1].map(() =>
-        start({ APP_ROLE: 'worker', WORKER_CONCURRENCY: '2', LOG_LEVEL: 'info' }, 'worker running'),
+        start({ APP_ROLE: 'writer', WRITER_CONCURRENCY: '2', LOG_LEVEL: 'info' }, 'writer running'),
       ),
     );
     assert.equal(apis.length, 2);
@@ -191,7 +191,7 @@ describe('on-sale rush across processes: 2 API + 2 workers, one worker SIGKILLed
         .map((a) => a.id!);
       await waitForWritten(db, accepted, 60_000);
       // Written is not settled: when the victim died between its commit and its acknowledgement,
-      // its entries wait WORKER_CLAIM_IDLE (1 s) and a claim pass (every second) before another
+      // its entries wait WRITER_CLAIM_IDLE (1 s) and a claim pass (every second) before another
       // worker settles them. Wait for the log to drain, as the bench does, then audit.
       // Drained means settled too: outcomes and the entries' removal are one script.
       await waitForLogDrained(redis, 15_000);
@@ -224,7 +224,7 @@ describe('single node, writer in its thread (APP_ROLE=all, the default): rush, m
       REDIS_URL: testEnv('REDIS_URL'),
       REDIS_KEY_PREFIX: prefix,
       JWT_SECRET: secret,
-      WORKER_BATCH_SIZE: '20',
+      WRITER_BATCH_SIZE: '20',
       PORT: String(port),
       HOST: '127.0.0.1',
     };
@@ -232,7 +232,7 @@ describe('single node, writer in its thread (APP_ROLE=all, the default): rush, m
     const url = (goodsId: number) => `http://127.0.0.1:${port}/api/goods/${goodsId}/bookings`;
 
     const first = await start();
-    assert.match(first.out(), /worker running \(thread\)/);
+    assert.match(first.out(), /writer running \(thread\)/);
     const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
     const redis = createRedis(testEnv('REDIS_URL'), prefix);
     try {

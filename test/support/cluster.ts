@@ -161,7 +161,7 @@ export class TestCluster {
         JWT_SECRET: TEST_JWT_SECRET,
         SEED_DEMO_DATA: 'false',
         // A dead writer's entries are claimed after 1 s, not 10.
-        WORKER_CLAIM_IDLE: '1s',
+        WRITER_CLAIM_IDLE: '1s',
         ...env,
       },
       maxBuffer: 16 * 1024 * 1024,

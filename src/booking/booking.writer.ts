@@ -79,13 +79,13 @@ function describe(error: unknown): string {
  * PostgreSQL in one transaction, then records outcomes in Redis and acknowledges. Delivery
  * is at-least-once (a crash before XACK redelivers) and writes are idempotent (booking ids
  * are primary keys), so each booking takes effect exactly once. Entries a dead worker left
- * unacknowledged are claimed after WORKER_CLAIM_IDLE.
+ * unacknowledged are claimed after WRITER_CLAIM_IDLE.
  *
  * No entry can hold the others back (a consumer that retries forever is a bug):
  * - an entry that does not read as a booking is refused alone, as it is read;
  * - a batch that fails for good (failureKind: a constraint, a trigger, a value) is split in
  *   halves until the entries that fail are alone; the rest are written in the same pass;
- * - an entry delivered more than WORKER_MAX_DELIVERIES times (a crash loop) is not tried again;
+ * - an entry delivered more than WRITER_MAX_DELIVERIES times (a crash loop) is not tried again;
  * - such entries go to the dead letters with their error, their booking (when they have one)
  *   ends REJECTED UNPROCESSABLE, and its stock returns, as any rejection's does;
  * - a batch that fails for a passing reason (connection loss, a deadlock, PostgreSQL
@@ -93,8 +93,8 @@ function describe(error: unknown): string {
  *   (their delivery count does not grow) and dead-letters nothing.
  */
 @Injectable()
-export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(BookingWorker.name);
+export class BookingWriter implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(BookingWriter.name);
   private readonly consumer = `${hostname()}-${process.pid}`;
   private readonly readers: Redis[] = [];
   private running = false;
@@ -125,9 +125,9 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
       )
       .catch((error: Error) => this.logger.warn(`reconcile at start failed: ${error.message}`));
     this.running = true;
-    // WORKER_CONCURRENCY loops, each a consumer of its own with batches in flight at once:
+    // WRITER_CONCURRENCY loops, each a consumer of its own with batches in flight at once:
     // one loop waits on PostgreSQL's commit while another reads and writes the next batch.
-    for (let i = 0; i < this.config.workerConcurrency; i++) {
+    for (let i = 0; i < this.config.writerConcurrency; i++) {
       // Blocking reads get their own connection so they never delay the API's commands.
       const reader = this.redis.duplicate();
       reader.on('error', (err: Error) => this.logger.warn(`reader: ${err.message}`));
@@ -135,7 +135,7 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
       this.loops.push(this.run(reader, `${this.consumer}-${i}`));
     }
     this.logger.log(
-      `booking writer ${this.consumer} started (${this.config.workerConcurrency} × batch ${this.config.workerBatchSize})`,
+      `booking writer ${this.consumer} started (${this.config.writerConcurrency} × batch ${this.config.writerBatchSize})`,
     );
   }
 
@@ -166,12 +166,12 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
         // about ten round trips and a commit whatever its size, so under a steady flow this
         // trades a few ms of commit lag for several times fewer transactions.
         if (
-          this.config.workerLingerMs > 0 &&
+          this.config.writerLingerMs > 0 &&
           entries.length > 0 &&
-          entries.length < this.config.workerBatchSize &&
+          entries.length < this.config.writerBatchSize &&
           this.running
         ) {
-          await new Promise((r) => setTimeout(r, this.config.workerLingerMs));
+          await new Promise((r) => setTimeout(r, this.config.writerLingerMs));
         }
       } catch (error) {
         // Reading the log failed (Redis away): its entries, if any, stay claimed by nobody new.
@@ -216,7 +216,7 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
       WRITERS_GROUP,
       consumer,
       'COUNT',
-      this.config.workerBatchSize,
+      this.config.writerBatchSize,
       'BLOCK',
       200,
       'STREAMS',
@@ -229,7 +229,7 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
   /** Entries another (dead) worker read but never acknowledged. */
   private async claimStale(consumer: string): Promise<StreamEntry[]> {
     const now = Date.now();
-    if (now - this.lastClaim < Math.min(1000, this.config.workerClaimIdleMs)) {
+    if (now - this.lastClaim < Math.min(1000, this.config.writerClaimIdleMs)) {
       return [];
     }
     this.lastClaim = now;
@@ -237,10 +237,10 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
       bookingKeys.log,
       WRITERS_GROUP,
       consumer,
-      this.config.workerClaimIdleMs,
+      this.config.writerClaimIdleMs,
       '0-0',
       'COUNT',
-      this.config.workerBatchSize,
+      this.config.writerBatchSize,
     )) as [string, StreamEntry[]];
     const live = entries.filter((e) => e[1] !== null);
     if (live.length > 0) {
@@ -276,12 +276,12 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
       const times = deliveries.get(entry[0]) ?? 1;
       if (!read.ok) {
         refused.push(read);
-      } else if (times > this.config.workerMaxDeliveries) {
+      } else if (times > this.config.writerMaxDeliveries) {
         refused.push({
           streamId: entry[0],
           fields: entry[1] ?? [],
           bookingId: read.booking.id,
-          error: `delivered ${times} times (WORKER_MAX_DELIVERIES ${this.config.workerMaxDeliveries}) without being written`,
+          error: `delivered ${times} times (WRITER_MAX_DELIVERIES ${this.config.writerMaxDeliveries}) without being written`,
         });
       } else {
         bookings.push(read.booking);
@@ -450,7 +450,7 @@ export class BookingWorker implements OnApplicationBootstrap, OnApplicationShutd
   /**
    * While this writer retries a batch, its entries stay its own: XCLAIM with JUSTID resets
    * their idle time without counting a delivery, so no other writer claims them meanwhile and
-   * a long outage does not push them past WORKER_MAX_DELIVERIES.
+   * a long outage does not push them past WRITER_MAX_DELIVERIES.
    */
   private async keepClaimed(consumer: string, raw: StreamEntry[]): Promise<void> {
     await this.redis

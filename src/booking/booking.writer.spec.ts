@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { unprocessableAgain } from './booking.worker';
+import { unprocessableAgain } from './booking.writer';
 import type { BookingOutcome, LoggedBooking } from './booking.types';
 
 const booking = (id: string, streamId: string): LoggedBooking => ({
