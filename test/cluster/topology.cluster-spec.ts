@@ -648,6 +648,14 @@ describe(
       await c.stop('postgres-2');
       await c.stop('postgres-3');
       const url = `${c.url}/api/goods/${goodsId}/bookings`;
+      // Pgpool-II refuses new sessions while it detaches a node (a booking that loads the
+      // goods then gets 503 with Retry-After, as it should): book once it has detached both.
+      await eventually('Pgpool-II has detached both standbys', async () => {
+        const { rows } = await c.db.query<{ port: string; status: string }>('SHOW pool_nodes');
+        return [1, 2].every(
+          (i) => rows.find((r) => r.port === String(c.ports.postgres[i]))?.status === 'down',
+        );
+      });
       try {
         // Admitted and held in Redis, but nothing is CONFIRMED that is on one node only: the
         // writers' commits wait for a standby (synchronous_standby_names = 'ANY 1 (*)').
