@@ -5,7 +5,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 
 import { SignupDto } from './auth.dto';
-import { PasswordProblem } from './password-policy';
+import { PasswordProblem } from '../passwords/password-policy';
 
 const valid = {
   email: 'jane@example.com',

@@ -18,7 +18,7 @@ import {
   PasswordProblem,
   passwordProblem,
   passwordProblemMessages,
-} from './password-policy';
+} from '../passwords/password-policy';
 
 /** `confirm` must equal the named sibling property. */
 function EqualsProperty(property: string) {

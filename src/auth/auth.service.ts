@@ -9,7 +9,7 @@ import { ChangePasswordDto, LoginDto, SignupDto } from './auth.dto';
 import type { AuthUser } from './auth-user';
 import { LoginLimiter } from './login-limiter';
 import { PasswordHasher } from './password-hasher';
-import { passwordProblem, passwordProblemMessages } from './password-policy';
+import { passwordProblem, passwordProblemMessages } from '../passwords/password-policy';
 import { Revocations } from './revocations';
 import { TokenService } from './token.service';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-import { PasswordProblem, passwordProblemMessages } from '../auth/password-policy';
+import { PasswordProblem, passwordProblemMessages } from '../passwords/password-policy';
 import { projectRoot } from './project-root';
 
 import { AppConfig } from './app-config';

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 
 import { z } from 'zod';
 
-import { passwordProblem, passwordProblemMessages } from '../auth/password-policy';
+import { passwordProblem, passwordProblemMessages } from '../passwords/password-policy';
 import { KNOWN_SECRETS } from './known-secrets';
 
 /**
