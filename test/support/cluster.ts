@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync }
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
 import Redis from 'ioredis';
@@ -14,8 +15,28 @@ import { TEST_JWT_SECRET } from './app';
 
 const run = promisify(execFile);
 const CLI = join(__dirname, '..', '..', '..', 'scripts', 'cluster.mjs');
-/** Ports a cluster takes from its base (scripts/lib/cluster.mjs portLayout). */
-const PORTS_PER_CLUSTER = 18;
+/**
+ * Ports a cluster takes from its base, as scripts/lib/cluster.mjs's portLayout lays them out
+ * (asked of it once: the layout has one home).
+ */
+const PORTS_PER_CLUSTER = ((): number => {
+  const layout = pathToFileURL(join(__dirname, '..', '..', '..', 'scripts', 'lib', 'cluster.mjs'));
+  const asked = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { portLayout } from ${JSON.stringify(layout.href)};
+       console.log(Math.max(...Object.values(portLayout(0)).flat()) + 1);`,
+    ],
+    { encoding: 'utf8' },
+  );
+  const count = Number(asked.stdout.trim());
+  if (!Number.isInteger(count) || count < 1) {
+    throw new Error(`portLayout could not be read: ${asked.stderr}`);
+  }
+  return count;
+})();
 /** REDIS_KEY_PREFIX's default: the cluster has a Redis of its own. */
 export const KEY_PREFIX = 'tn:';
 
